@@ -1,0 +1,78 @@
+#include <set>
+
+#include <gtest/gtest.h>
+
+#include "core/clock.hpp"
+#include "core/log.hpp"
+#include "core/random.hpp"
+#include "core/result.hpp"
+
+namespace herald {
+namespace {
+
+TEST(RandomTest, UuidsAreVersion4AndUnique) {
+  std::set<std::string> seen;
+  for (int i = 0; i < 1000; ++i) {
+    std::string u = NewUuid();
+    ASSERT_TRUE(IsUuid(u)) << u;
+    EXPECT_EQ(u[14], '4');
+    EXPECT_TRUE(u[19] == '8' || u[19] == '9' || u[19] == 'a' || u[19] == 'b');
+    seen.insert(u);
+  }
+  EXPECT_EQ(seen.size(), 1000u);
+}
+
+TEST(RandomTest, IsUuidRejectsMalformed) {
+  EXPECT_FALSE(IsUuid(""));
+  EXPECT_FALSE(IsUuid("aaaaaaaa-bbbb-4ccc-8ddd-0123456789a"));
+  EXPECT_FALSE(IsUuid("aaaaaaaa_bbbb-4ccc-8ddd-0123456789ab"));
+  EXPECT_FALSE(IsUuid("gaaaaaaa-bbbb-4ccc-8ddd-0123456789ab"));
+  EXPECT_TRUE(IsUuid("AAAAAAAA-bbbb-4ccc-8ddd-0123456789ab"));
+}
+
+TEST(RandomTest, AlnumAndHexUseTheirAlphabets) {
+  std::string a = RandomAlnum(500);
+  ASSERT_EQ(a.size(), 500u);
+  for (char c : a) EXPECT_TRUE(std::isalnum(static_cast<unsigned char>(c)));
+  std::string h = RandomHex(64);
+  ASSERT_EQ(h.size(), 64u);
+  EXPECT_EQ(h.find_first_not_of("0123456789abcdef"), std::string::npos);
+}
+
+TEST(ClockTest, FormatsIso8601) {
+  EXPECT_EQ(FormatIso8601Seconds(1738584865000), "2025-02-03T12:14:25Z");
+  EXPECT_EQ(FormatIso8601Millis(1577887200007), "2020-01-01T14:00:00.007Z");
+}
+
+TEST(ClockTest, FakeClockAdvances) {
+  FakeClock c(1000);
+  c.AdvanceMs(500);
+  EXPECT_EQ(c.NowMs(), 1500);
+}
+
+TEST(LogTest, MasksAddressesAndSanitizes) {
+  EXPECT_EQ(MaskAddress("447700900123"), "4477******23");
+  EXPECT_EQ(MaskAddress("12345"), "*****");
+  EXPECT_EQ(SanitizeForLog("a\r\nb"), "a??b");
+}
+
+Result<int> Half(int v) {
+  if (v % 2) return MakeError(Errc::kInvalidArgument, "odd");
+  return v / 2;
+}
+Result<int> Quarter(int v) {
+  HERALD_ASSIGN_OR_RETURN(int h, Half(v));
+  return Half(h);
+}
+
+TEST(ResultTest, MacrosPropagateErrors) {
+  EXPECT_EQ(*Quarter(8), 2);
+  auto r = Quarter(6);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::kInvalidArgument);
+  EXPECT_TRUE(IsRetryable(Error{Errc::kUnavailable, "", {}}));
+  EXPECT_FALSE(IsRetryable(Error{Errc::kRejected, "", {}}));
+}
+
+}  // namespace
+}  // namespace herald

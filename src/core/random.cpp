@@ -1,0 +1,75 @@
+#include "core/random.hpp"
+
+#include <array>
+#include <stdexcept>
+
+#include <openssl/rand.h>
+
+namespace herald {
+
+std::string RandomBytes(size_t length) {
+  std::string out(length, '\0');
+  if (length > 0 &&
+      RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(length)) != 1) {
+    // The CSPRNG failing is an environment failure we cannot work around.
+    throw std::runtime_error("RAND_bytes failed");
+  }
+  return out;
+}
+
+std::string NewUuid() {
+  std::string b = RandomBytes(16);
+  b[6] = static_cast<char>((b[6] & 0x0f) | 0x40);
+  b[8] = static_cast<char>((b[8] & 0x3f) | 0x80);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(36);
+  for (size_t i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
+    auto c = static_cast<unsigned char>(b[i]);
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 0x0f]);
+  }
+  return out;
+}
+
+bool IsUuid(std::string_view s) {
+  if (s.size() != 36) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (c != '-') return false;
+    } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+namespace {
+std::string RandomFrom(std::string_view alphabet, size_t length) {
+  // Rejection sampling keeps the distribution uniform.
+  const size_t n = alphabet.size();
+  const unsigned limit = 256 - (256 % n);
+  std::string out;
+  out.reserve(length);
+  while (out.size() < length) {
+    std::string b = RandomBytes(length * 2);
+    for (char ch : b) {
+      auto c = static_cast<unsigned char>(ch);
+      if (c >= limit) continue;
+      out.push_back(alphabet[c % n]);
+      if (out.size() == length) break;
+    }
+  }
+  return out;
+}
+}  // namespace
+
+std::string RandomAlnum(size_t length) {
+  return RandomFrom("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", length);
+}
+
+std::string RandomHex(size_t length) { return RandomFrom("0123456789abcdef", length); }
+
+}  // namespace herald

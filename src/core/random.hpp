@@ -1,0 +1,23 @@
+// Identifiers and secrets. All functions are thread-safe.
+//
+// Randomness comes from OpenSSL's CSPRNG (RAND_bytes): ids are unguessable (tenant isolation
+// relies on it) and secrets are suitable as credentials.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace herald {
+
+// Lower-case RFC 4122 version-4 UUID, e.g. "aaaaaaaa-bbbb-4ccc-8ddd-0123456789ab".
+std::string NewUuid();
+// True if `s` has the canonical 8-4-4-4-12 lower/upper hex form.
+bool IsUuid(std::string_view s);
+// `length` characters drawn uniformly from [0-9A-Za-z].
+std::string RandomAlnum(size_t length);
+// `length` lower-case hex characters.
+std::string RandomHex(size_t length);
+// Random bytes (for salts and keys).
+std::string RandomBytes(size_t length);
+
+}  // namespace herald

@@ -1,0 +1,92 @@
+// The Store: Herald's durable state behind an interface of domain operations (River's driver
+// model, style.md §4.6). The engine and the API never build SQL; each backend owns its SQL.
+//
+// The interface is synchronous on purpose: SQLite and libpq are blocking. Callers on an I/O
+// thread go through AsyncStore (async_store.hpp), which runs transactions on DB threads.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.hpp"
+#include "store/rows.hpp"
+
+namespace herald::store {
+
+enum class TxMode { kRead, kWrite };
+
+// One transaction. Not thread-safe: used by one thread at a time. Destroying it without a
+// successful Commit() rolls back. Any method may return kUnavailable (database busy/locked,
+// disk full, I/O error); after an error the caller must destroy the Tx (roll back).
+// Write methods on a kRead transaction return kInternal.
+//
+// Tenancy: every lookup of tenant-owned data takes the application id, and a row of another
+// application is reported as absent (std::nullopt), never as forbidden.
+class Tx {
+ public:
+  virtual ~Tx() = default;
+
+  // --- applications ---
+  // kConflict if the id or api_key already exists.
+  virtual Result<void> ApplicationInsert(const ApplicationRow& row) = 0;
+  virtual Result<std::optional<ApplicationRow>> ApplicationGet(std::string_view id) = 0;
+  virtual Result<std::optional<ApplicationRow>> ApplicationGetByApiKey(std::string_view api_key) = 0;
+  // All applications, oldest first.
+  virtual Result<std::vector<ApplicationRow>> ApplicationList() = 0;
+  // Replaces name, urls, keys and updated_at of row.id. Returns false if no such application.
+  virtual Result<bool> ApplicationUpdate(const ApplicationRow& row) = 0;
+  // Returns false if no such application. Its workflows and messages are deleted with it.
+  virtual Result<bool> ApplicationDelete(std::string_view id) = 0;
+
+  // --- workflows and messages ---
+  // Inserts a workflow and all of its messages. kConflict on a duplicate id or uuid.
+  virtual Result<void> WorkflowInsert(const WorkflowRow& workflow,
+                                      const std::vector<MessageRow>& messages) = 0;
+  virtual Result<std::optional<WorkflowRow>> WorkflowGet(std::string_view application_id,
+                                                         std::string_view workflow_id) = 0;
+  virtual Result<std::optional<MessageRow>> MessageGet(std::string_view application_id,
+                                                       std::string_view message_uuid) = 0;
+  // The workflow's messages ordered by item_number; empty if none (or another tenant's).
+  virtual Result<std::vector<MessageRow>> MessageListByWorkflow(std::string_view application_id,
+                                                                std::string_view workflow_id) = 0;
+
+  // --- idempotency keys ---
+  // The row for (application_id, key) if it was created at or after `not_before_ms`.
+  virtual Result<std::optional<IdempotencyRow>> IdempotencyGet(std::string_view application_id,
+                                                               std::string_view key,
+                                                               int64_t not_before_ms) = 0;
+  // Inserts or replaces the row for (application_id, key).
+  virtual Result<void> IdempotencyPut(const IdempotencyRow& row) = 0;
+  // Deletes rows created before `before_ms`; returns how many.
+  virtual Result<int64_t> IdempotencyPrune(int64_t before_ms) = 0;
+
+  // Makes the transaction's writes durable (as the store's sync setting defines).
+  virtual Result<void> Commit() = 0;
+};
+
+// A database. Thread-safe: Begin() may be called from any thread, but at most one kWrite
+// transaction is open at a time in SQLite (Begin(kWrite) waits for the writer lock up to the
+// busy timeout, then returns kUnavailable).
+class Store {
+ public:
+  virtual ~Store() = default;
+  virtual Result<std::unique_ptr<Tx>> Begin(TxMode mode) = 0;
+  // Cheap liveness probe for /readyz.
+  virtual Result<void> Ping() = 0;
+};
+
+struct SqliteOptions {
+  std::string path;                 // database file; ":memory:" is refused (readers need a file)
+  std::string synchronous = "FULL";  // "FULL" (default, power-loss durable) or "NORMAL"
+  int busy_timeout_ms = 5000;
+  int read_connections = 2;
+};
+
+// Opens (creating if needed) the SQLite database and applies pending migrations.
+// Errors: kUnavailable if the file cannot be opened or migrated, kInvalidArgument for bad options.
+Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options);
+
+}  // namespace herald::store
