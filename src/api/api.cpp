@@ -1,0 +1,125 @@
+#include "api/api.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <spdlog/spdlog.h>
+
+#include "api/handlers.hpp"
+#include "api/problem.hpp"
+#include "core/log.hpp"
+
+namespace herald::api {
+
+namespace {
+
+// "/v1/messages/abc" with prefix "/v1/messages/" -> "abc" (one segment, non-empty).
+std::optional<std::string> Segment(std::string_view path, std::string_view prefix) {
+  if (path.size() <= prefix.size() || path.substr(0, prefix.size()) != prefix) return std::nullopt;
+  std::string_view rest = path.substr(prefix.size());
+  if (rest.find('/') != std::string_view::npos) return std::nullopt;
+  return std::string(rest);
+}
+
+net::HttpResponse MethodNotAllowed(std::string_view allow, std::string_view request_id) {
+  net::HttpResponse res = Problem(405, std::string(kHeraldProblemPrefix) + "method-not-allowed",
+                                  "Method Not Allowed",
+                                  "This resource does not support the request method.",
+                                  request_id);
+  res.headers.emplace_back("Allow", std::string(allow));
+  return res;
+}
+
+}  // namespace
+
+net::HttpResponse JsonResponse(int status, const boost::json::value& body) {
+  net::HttpResponse res;
+  res.status = status;
+  res.body = boost::json::serialize(body);
+  return res;
+}
+
+bool IsJsonContentType(std::string_view content_type) {
+  std::string_view media = content_type.substr(0, content_type.find(';'));
+  while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
+  if (media.size() != 16) return false;
+  std::string lower(media);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return lower == "application/json";
+}
+
+net::HttpResponse UnsupportedMediaType(std::string_view request_id) {
+  return Problem(415, std::string(kHeraldProblemPrefix) + "unsupported-media-type",
+                 "Unsupported Media Type", "The request body must be application/json.",
+                 request_id);
+}
+
+net::HttpResponse StoreFailure(const Error& error, std::string_view request_id) {
+  if (IsRetryable(error)) {
+    spdlog::warn("request {}: store unavailable: {}", request_id, error.message);
+    return Unavailable(request_id);
+  }
+  spdlog::error("request {}: {}: {}", request_id, ErrcName(error.code), error.message);
+  return Internal(request_id);
+}
+
+class Api::Impl {
+ public:
+  Impl(store::AsyncStore& store, const Clock& clock, ApiOptions options)
+      : ctx_{store, clock, options,
+             Authenticator(store, clock, options.auth_cache_ttl_ms)} {}
+
+  boost::asio::awaitable<net::HttpResponse> Route(net::HttpRequest request) {
+    const std::string_view path = request.path();
+    const std::string& method = request.method;
+    if (path == "/v1/messages") {
+      if (method != "POST") co_return MethodNotAllowed("POST", request.request_id);
+      co_return co_await PostMessage(ctx_, std::move(request));
+    }
+    if (auto uuid = Segment(path, "/v1/messages/")) {
+      if (method != "GET") co_return MethodNotAllowed("GET", request.request_id);
+      co_return co_await GetMessage(ctx_, std::move(request), std::move(*uuid));
+    }
+    if (auto id = Segment(path, "/v1/workflows/")) {
+      if (method != "GET") co_return MethodNotAllowed("GET", request.request_id);
+      co_return co_await GetWorkflow(ctx_, std::move(request), std::move(*id));
+    }
+    if (path == "/admin/v1/applications") {
+      co_return co_await Admin(ctx_, std::move(request), std::string());
+    }
+    if (auto id = Segment(path, "/admin/v1/applications/")) {
+      co_return co_await Admin(ctx_, std::move(request), std::move(*id));
+    }
+    if (path == "/healthz") {
+      co_return JsonResponse(200, boost::json::object{{"status", "ok"}});
+    }
+    if (path == "/readyz") {
+      // An empty read transaction through the path requests use proves the store answers.
+      store::TxFunction noop = [](store::Tx&) -> Result<void> { return {}; };
+      auto ping = co_await ctx_.store.Read(std::move(noop));
+      if (!ping) {
+        co_return Problem(503, std::string(kHeraldProblemPrefix) + "not-ready", "Not Ready",
+                          "The store is not available.", request.request_id);
+      }
+      co_return JsonResponse(200, boost::json::object{{"status", "ready"}});
+    }
+    co_return NotFound("No such resource.", request.request_id);
+  }
+
+  ApiContext ctx_;
+};
+
+Api::Api(store::AsyncStore& store, const Clock& clock, ApiOptions options)
+    : impl_(std::make_unique<Impl>(store, clock, std::move(options))) {}
+
+Api::~Api() = default;
+
+boost::asio::awaitable<net::HttpResponse> Api::Handle(net::HttpRequest request) {
+  std::string request_id = request.request_id;
+  try {
+    co_return co_await impl_->Route(std::move(request));
+  } catch (const std::exception& e) {
+    spdlog::error("request {}: unhandled exception: {}", request_id, SanitizeForLog(e.what()));
+  }
+  co_return Internal(request_id);
+}
+
+}  // namespace herald::api

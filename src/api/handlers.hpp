@@ -1,0 +1,41 @@
+// Internal to the api module: the handlers Api::Handle routes to, and what they share.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/json/value.hpp>
+
+#include "api/api.hpp"
+#include "api/authenticator.hpp"
+#include "net/http_types.hpp"
+#include "store/async_store.hpp"
+
+namespace herald::api {
+
+struct ApiContext {
+  store::AsyncStore& store;
+  const Clock& clock;
+  ApiOptions options;
+  Authenticator authenticator;
+};
+
+net::HttpResponse JsonResponse(int status, const boost::json::value& body);
+// True if the Content-Type is application/json (parameters such as charset allowed).
+bool IsJsonContentType(std::string_view content_type);
+// 415 problem for a non-JSON body.
+net::HttpResponse UnsupportedMediaType(std::string_view request_id);
+// Maps an error from the store (or elsewhere) to 503/500 and logs it.
+net::HttpResponse StoreFailure(const Error& error, std::string_view request_id);
+
+boost::asio::awaitable<net::HttpResponse> PostMessage(ApiContext& ctx, net::HttpRequest request);
+boost::asio::awaitable<net::HttpResponse> GetMessage(ApiContext& ctx, net::HttpRequest request,
+                                                     std::string uuid);
+boost::asio::awaitable<net::HttpResponse> GetWorkflow(ApiContext& ctx, net::HttpRequest request,
+                                                      std::string workflow_id);
+// `id` is empty for the collection.
+boost::asio::awaitable<net::HttpResponse> Admin(ApiContext& ctx, net::HttpRequest request,
+                                                std::string id);
+
+}  // namespace herald::api

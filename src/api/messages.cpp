@@ -1,0 +1,248 @@
+// POST /v1/messages and the Herald GET extensions for messages and workflows.
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <spdlog/spdlog.h>
+
+#include "api/handlers.hpp"
+#include "api/problem.hpp"
+#include "auth/jwt.hpp"
+#include "core/log.hpp"
+#include "core/random.hpp"
+#include "domain/message.hpp"
+#include "domain/validation.hpp"
+
+namespace herald::api {
+
+namespace json = boost::json;
+
+namespace {
+
+constexpr size_t kWorkflowIdLength = 55;  // the shape of Vonage's example workflow_id
+constexpr size_t kMaxIdempotencyKey = 255;
+constexpr int kMaxJsonDepth = 32;
+
+net::HttpResponse AuthFailure(const Error& error, std::string_view request_id) {
+  if (error.code == Errc::kUnauthenticated) return Unauthorized(error.message, request_id);
+  return StoreFailure(error, request_id);
+}
+
+bool IsValidIdempotencyKey(std::string_view key) {
+  if (key.empty() || key.size() > kMaxIdempotencyKey) return false;
+  for (char c : key) {
+    if (c < 0x21 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+// The outcome of the accept transaction, written by the (possibly re-run) store operation.
+struct AcceptOutcome {
+  enum class Kind { kCreated, kReplayed, kKeyReused } kind = Kind::kCreated;
+  int status = 0;
+  std::string body;
+};
+
+json::object MessageJson(const store::MessageRow& m, const store::WorkflowRow* workflow) {
+  json::object o;
+  o["message_uuid"] = m.uuid;
+  o["channel"] = m.channel;
+  o["message_type"] = m.message_type;
+  o["to"] = m.to;
+  o["from"] = m.from;
+  if (m.client_ref) o["client_ref"] = *m.client_ref;
+  o["status"] = m.state;
+  if (workflow && workflow->has_failover) {
+    // Same shape as the `workflow` object of Vonage status webhooks (strings, contract §4.5).
+    o["workflow"] = json::object{{"workflow_id", workflow->id},
+                                 {"items_number", std::to_string(m.item_number)},
+                                 {"items_total", std::to_string(workflow->items_total)}};
+  }
+  o["created_at"] = FormatIso8601Seconds(m.created_at_ms);
+  o["updated_at"] = FormatIso8601Seconds(m.updated_at_ms);
+  return o;
+}
+
+}  // namespace
+
+boost::asio::awaitable<net::HttpResponse> PostMessage(ApiContext& ctx, net::HttpRequest request) {
+  const std::string& rid = request.request_id;
+  std::string authorization(request.Header("authorization"));
+  auto auth = co_await ctx.authenticator.Authenticate(std::move(authorization), true);
+  if (!auth) co_return AuthFailure(auth.error(), rid);
+  const store::ApplicationRow& app = auth->application->row;
+
+  if (!IsJsonContentType(request.Header("content-type"))) co_return UnsupportedMediaType(rid);
+
+  std::string_view idempotency_key = request.Header("idempotency-key");
+  if (request.HasHeader("idempotency-key") && !IsValidIdempotencyKey(idempotency_key)) {
+    co_return Problem(400, std::string(kHeraldProblemPrefix) + "invalid-idempotency-key",
+                      "Invalid Idempotency-Key",
+                      "Idempotency-Key must be 1..255 printable ASCII characters.", rid);
+  }
+
+  json::parse_options parse_options;
+  parse_options.max_depth = kMaxJsonDepth;
+  boost::system::error_code ec;
+  json::value body = json::parse(request.body, ec, json::storage_ptr(), parse_options);
+  if (ec) co_return InvalidJson("The request body could not be parsed as JSON.", rid);
+
+  auto validated = domain::ValidateSendRequest(body);
+  if (!validated) co_return ValidationProblem(validated.error(), rid);
+
+  // Build every row before the transaction so the writer thread only writes.
+  const int64_t now = ctx.clock.NowMs();
+  store::WorkflowRow workflow;
+  workflow.id = RandomAlnum(kWorkflowIdLength);
+  workflow.application_id = app.id;
+  workflow.items_total = static_cast<int32_t>(validated->items.size());
+  workflow.has_failover = validated->has_failover();
+  workflow.state = "active";
+  workflow.created_at_ms = now;
+  workflow.updated_at_ms = now;
+  std::vector<store::MessageRow> messages;
+  messages.reserve(validated->items.size());
+  for (size_t i = 0; i < validated->items.size(); ++i) {
+    domain::OutboundMessage& item = validated->items[i];
+    store::MessageRow m;
+    m.uuid = NewUuid();
+    m.workflow_id = workflow.id;
+    m.application_id = app.id;
+    m.item_number = static_cast<int32_t>(i + 1);
+    m.channel = std::string(domain::ChannelName(item.channel));
+    m.message_type = std::move(item.message_type);
+    m.to = std::move(item.to);
+    m.from = std::move(item.from);
+    m.client_ref = std::move(item.client_ref);
+    m.state = std::string(domain::MessageStateName(i == 0 ? domain::MessageState::kQueued
+                                                           : domain::MessageState::kWaiting));
+    m.payload_json = json::serialize(item.payload);
+    m.created_at_ms = now;
+    m.updated_at_ms = now;
+    messages.push_back(std::move(m));
+  }
+  json::object accepted{{"message_uuid", messages.front().uuid}};
+  if (workflow.has_failover) accepted["workflow_id"] = workflow.id;
+  std::string accepted_body = json::serialize(accepted);
+
+  std::optional<store::IdempotencyRow> idempotency;
+  if (!idempotency_key.empty()) {
+    idempotency.emplace();
+    idempotency->application_id = app.id;
+    idempotency->key = std::string(idempotency_key);
+    // The method and path are part of the fingerprint so a key cannot replay across endpoints.
+    idempotency->request_hash =
+        auth::Sha256Hex(request.method + " " + std::string(request.path()) + "\n" + request.body);
+    idempotency->status = 202;
+    idempotency->response_body = accepted_body;
+    idempotency->created_at_ms = now;
+  }
+
+  // ONE transaction: the idempotency check, the workflow with all its messages and the key.
+  // The 202 is sent only after it is committed (group commit: durable, fsynced).
+  AcceptOutcome outcome;
+  const int64_t not_before = now - ctx.options.idempotency_window_ms;
+  store::TxFunction accept = [&](store::Tx& tx) -> Result<void> {
+    if (idempotency) {
+      HERALD_ASSIGN_OR_RETURN(auto existing,
+                              tx.IdempotencyGet(app.id, idempotency->key, not_before));
+      if (existing) {
+        if (existing->request_hash == idempotency->request_hash) {
+          outcome = {AcceptOutcome::Kind::kReplayed, existing->status, existing->response_body};
+        } else {
+          outcome = {AcceptOutcome::Kind::kKeyReused, 0, {}};
+        }
+        return {};
+      }
+    }
+    HERALD_RETURN_IF_ERROR(tx.WorkflowInsert(workflow, messages));
+    if (idempotency) HERALD_RETURN_IF_ERROR(tx.IdempotencyPut(*idempotency));
+    outcome = {AcceptOutcome::Kind::kCreated, 202, accepted_body};
+    return {};
+  };
+  auto committed = co_await ctx.store.Write(std::move(accept));
+  if (!committed) co_return StoreFailure(committed.error(), rid);
+
+  switch (outcome.kind) {
+    case AcceptOutcome::Kind::kKeyReused:
+      co_return Problem(409, std::string(kHeraldProblemPrefix) + "idempotency-key-reused",
+                        "Idempotency-Key reused",
+                        "This Idempotency-Key was already used with a different request body.",
+                        rid);
+    case AcceptOutcome::Kind::kReplayed: {
+      net::HttpResponse res;
+      res.status = outcome.status;
+      res.body = std::move(outcome.body);
+      res.headers.emplace_back("Idempotent-Replayed", "true");
+      co_return res;
+    }
+    case AcceptOutcome::Kind::kCreated:
+      break;
+  }
+  spdlog::debug("accepted workflow {} ({} items) for application {} to {}", workflow.id,
+                workflow.items_total, app.id, MaskAddress(messages.front().to));
+  net::HttpResponse res;
+  res.status = 202;
+  res.body = std::move(outcome.body);
+  co_return res;
+}
+
+boost::asio::awaitable<net::HttpResponse> GetMessage(ApiContext& ctx, net::HttpRequest request,
+                                                     std::string uuid) {
+  const std::string& rid = request.request_id;
+  std::string authorization(request.Header("authorization"));
+  auto auth = co_await ctx.authenticator.Authenticate(std::move(authorization), true);
+  if (!auth) co_return AuthFailure(auth.error(), rid);
+  const std::string app_id = auth->application->row.id;
+
+  std::optional<store::MessageRow> message;
+  std::optional<store::WorkflowRow> workflow;
+  store::TxFunction read = [&](store::Tx& tx) -> Result<void> {
+    HERALD_ASSIGN_OR_RETURN(message, tx.MessageGet(app_id, uuid));
+    if (message) {
+      HERALD_ASSIGN_OR_RETURN(workflow, tx.WorkflowGet(app_id, message->workflow_id));
+    }
+    return {};
+  };
+  auto status = co_await ctx.store.Read(std::move(read));
+  if (!status) co_return StoreFailure(status.error(), rid);
+  // Another application's message is reported exactly like a missing one.
+  if (!message) co_return NotFound("No message with this uuid.", rid);
+  co_return JsonResponse(200, MessageJson(*message, workflow ? &*workflow : nullptr));
+}
+
+boost::asio::awaitable<net::HttpResponse> GetWorkflow(ApiContext& ctx, net::HttpRequest request,
+                                                      std::string workflow_id) {
+  const std::string& rid = request.request_id;
+  std::string authorization(request.Header("authorization"));
+  auto auth = co_await ctx.authenticator.Authenticate(std::move(authorization), true);
+  if (!auth) co_return AuthFailure(auth.error(), rid);
+  const std::string app_id = auth->application->row.id;
+
+  std::optional<store::WorkflowRow> workflow;
+  std::vector<store::MessageRow> messages;
+  store::TxFunction read = [&](store::Tx& tx) -> Result<void> {
+    HERALD_ASSIGN_OR_RETURN(workflow, tx.WorkflowGet(app_id, workflow_id));
+    if (workflow) {
+      HERALD_ASSIGN_OR_RETURN(messages, tx.MessageListByWorkflow(app_id, workflow_id));
+    }
+    return {};
+  };
+  auto status = co_await ctx.store.Read(std::move(read));
+  if (!status) co_return StoreFailure(status.error(), rid);
+  if (!workflow) co_return NotFound("No workflow with this id.", rid);
+
+  json::array items;
+  for (const auto& m : messages) {
+    json::object item = MessageJson(m, nullptr);
+    item["items_number"] = std::to_string(m.item_number);
+    items.push_back(std::move(item));
+  }
+  json::object o{{"workflow_id", workflow->id},
+                 {"status", workflow->state},
+                 {"items_total", std::to_string(workflow->items_total)},
+                 {"items", std::move(items)},
+                 {"created_at", FormatIso8601Seconds(workflow->created_at_ms)},
+                 {"updated_at", FormatIso8601Seconds(workflow->updated_at_ms)}};
+  co_return JsonResponse(200, o);
+}
+
+}  // namespace herald::api

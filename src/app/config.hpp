@@ -1,0 +1,43 @@
+// Configuration of `herald serve`: defaults, then herald.toml, then HERALD_* environment
+// variables, then command-line flags (each later source overrides the earlier ones).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "core/result.hpp"
+
+namespace herald::app {
+
+struct ServeConfig {
+  std::string listen_host = "127.0.0.1";
+  uint16_t listen_port = 8080;
+  std::string data_dir = ".herald";
+  int io_threads = 1;
+  std::string admin_token;         // empty: admin API disabled
+  std::string log_level = "info";
+  size_t max_body_bytes = 256 * 1024;
+  std::string sqlite_synchronous = "FULL";  // FULL (power-loss durable) | NORMAL
+};
+
+// Parses "host:port", "[v6]:port" or ":port" (host defaults to 127.0.0.1).
+Result<void> ParseListen(std::string_view text, ServeConfig& config);
+
+// Applies a TOML file. Unknown keys and wrong types are errors naming the key.
+Result<void> ApplyTomlFile(const std::string& path, ServeConfig& config);
+// Applies HERALD_LISTEN, HERALD_DATA_DIR, HERALD_IO_THREADS, HERALD_ADMIN_TOKEN,
+// HERALD_LOG_LEVEL, HERALD_MAX_BODY_BYTES, HERALD_SQLITE_SYNCHRONOUS. `getenv` is injectable
+// for tests.
+Result<void> ApplyEnvironment(ServeConfig& config,
+                              const std::function<const char*(const char*)>& getenv);
+// Checks ranges and enums after all sources are applied.
+Result<void> Validate(const ServeConfig& config);
+
+// The SQLite database inside a data directory.
+std::string DatabasePath(const std::string& data_dir);
+// Creates the data directory (mode 0700) if missing.
+Result<void> EnsureDataDir(const std::string& data_dir);
+
+}  // namespace herald::app

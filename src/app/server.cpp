@@ -1,0 +1,103 @@
+#include "app/server.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <spdlog/spdlog.h>
+
+#include "api/api.hpp"
+#include "net/http_server.hpp"
+#include "store/async_store.hpp"
+#include "store/store.hpp"
+
+namespace herald::app {
+
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr auto kDrainTimeout = std::chrono::seconds(10);
+
+// Waits (bounded) for in-flight requests to finish, then stops the event loop.
+asio::awaitable<void> DrainThenStop(net::HttpServer* server, asio::io_context* ioc) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  const auto deadline = std::chrono::steady_clock::now() + kDrainTimeout;
+  while (server->in_flight() > 0 && std::chrono::steady_clock::now() < deadline) {
+    timer.expires_after(std::chrono::milliseconds(10));
+    co_await timer.async_wait(asio::use_awaitable);
+  }
+  ioc->stop();
+}
+
+}  // namespace
+
+int RunServer(const ServeConfig& config) {
+  if (auto ok = EnsureDataDir(config.data_dir); !ok) {
+    spdlog::critical("{}", ok.error().message);
+    return 1;
+  }
+  store::SqliteOptions sqlite;
+  sqlite.path = DatabasePath(config.data_dir);
+  sqlite.synchronous = config.sqlite_synchronous;
+  auto opened = store::OpenSqliteStore(sqlite);
+  if (!opened) {
+    spdlog::critical("cannot open store {}: {}", sqlite.path, opened.error().message);
+    return 1;
+  }
+  std::unique_ptr<store::Store> db = std::move(*opened);
+  store::AsyncStore async_store(*db, store::AsyncStoreOptions{});
+
+  api::ApiOptions api_options;
+  api_options.admin_token = config.admin_token;
+  api::Api api(async_store, SystemClock::Instance(), api_options);
+
+  asio::io_context ioc(config.io_threads);
+  net::HttpServerOptions http_options;
+  http_options.host = config.listen_host;
+  http_options.port = config.listen_port;
+  http_options.max_body_bytes = config.max_body_bytes;
+  net::HttpServer server(ioc, http_options,
+                         [&api](net::HttpRequest request) { return api.Handle(std::move(request)); });
+  auto port = server.Start();
+  if (!port) {
+    spdlog::critical("{}", port.error().message);
+    return 1;
+  }
+
+  asio::signal_set signals(ioc, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    spdlog::info("signal {}: stopping", signal);
+    server.Stop();
+    asio::co_spawn(ioc, DrainThenStop(&server, &ioc), asio::detached);
+  });
+
+  std::string host = config.listen_host.find(':') != std::string::npos
+                         ? "[" + config.listen_host + "]"
+                         : config.listen_host;
+  // The one line scripts and tests wait for.
+  std::printf("herald: listening on http://%s:%u\n", host.c_str(), *port);
+  std::fflush(stdout);
+  spdlog::info("serving on {}:{} with {} io thread(s), data dir {}", config.listen_host, *port,
+               config.io_threads, config.data_dir);
+
+  std::vector<std::thread> threads;
+  for (int i = 1; i < config.io_threads; ++i) threads.emplace_back([&ioc] { ioc.run(); });
+  ioc.run();
+  for (auto& t : threads) t.join();
+
+  // Everything acknowledged is already committed; this only finishes queued work.
+  async_store.Stop();
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace herald::app
