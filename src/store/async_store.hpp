@@ -58,8 +58,9 @@ class AsyncStore {
   };
   Stats stats() const;
 
+  class Impl;  // opaque; public only so the .cpp's free helpers can name it
+
  private:
-  class Impl;
   std::unique_ptr<Impl> impl_;
 };
 

@@ -1,0 +1,63 @@
+// The SQLite schema, as ordered migrations embedded in the binary. Append only: a released
+// migration is never edited.
+#pragma once
+
+#include <string_view>
+
+namespace herald::store::sqlite {
+
+inline constexpr std::string_view kMigrations[] = {
+    // 1: applications, workflows, messages, idempotency keys.
+    R"sql(
+CREATE TABLE application (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  api_key TEXT NOT NULL UNIQUE,
+  api_secret_hash TEXT NOT NULL,
+  public_key_pem TEXT NOT NULL,
+  signature_secret TEXT NOT NULL,
+  status_url TEXT,
+  inbound_url TEXT,
+  created_at_ms INTEGER NOT NULL,
+  updated_at_ms INTEGER NOT NULL
+) STRICT;
+CREATE TABLE workflow (
+  id TEXT PRIMARY KEY,
+  application_id TEXT NOT NULL REFERENCES application(id) ON DELETE CASCADE,
+  items_total INTEGER NOT NULL,
+  has_failover INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  updated_at_ms INTEGER NOT NULL
+) STRICT;
+CREATE INDEX workflow_by_application ON workflow(application_id);
+CREATE TABLE message (
+  uuid TEXT PRIMARY KEY,
+  workflow_id TEXT NOT NULL REFERENCES workflow(id) ON DELETE CASCADE,
+  application_id TEXT NOT NULL,
+  item_number INTEGER NOT NULL,
+  channel TEXT NOT NULL,
+  message_type TEXT NOT NULL,
+  to_addr TEXT NOT NULL,
+  from_addr TEXT NOT NULL,
+  client_ref TEXT,
+  state TEXT NOT NULL,
+  payload_json TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  updated_at_ms INTEGER NOT NULL
+) STRICT;
+CREATE INDEX message_by_workflow ON message(workflow_id, item_number);
+CREATE TABLE idempotency (
+  application_id TEXT NOT NULL REFERENCES application(id) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  request_hash TEXT NOT NULL,
+  status INTEGER NOT NULL,
+  response_body TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (application_id, key)
+) STRICT;
+CREATE INDEX idempotency_by_age ON idempotency(created_at_ms);
+)sql",
+};
+
+}  // namespace herald::store::sqlite

@@ -1,0 +1,452 @@
+// SqliteStore: the embedded backend. One write connection (BEGIN IMMEDIATE, serialized by a
+// mutex) and a pool of read connections; WAL lets readers run beside the writer.
+#include <sqlite3.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <unordered_map>
+
+#include "store/sqlite/schema.hpp"
+#include "store/store.hpp"
+
+namespace herald::store {
+
+namespace {
+
+struct DbCloser {
+  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+};
+struct StmtFinalizer {
+  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
+};
+using DbPtr = std::unique_ptr<sqlite3, DbCloser>;
+using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtFinalizer>;
+
+Error SqlError(sqlite3* db, int rc, std::string_view what) {
+  const int primary = rc & 0xff;
+  Errc code = Errc::kInternal;
+  if (primary == SQLITE_CONSTRAINT) {
+    code = Errc::kConflict;
+  } else if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED || primary == SQLITE_FULL ||
+             primary == SQLITE_IOERR || primary == SQLITE_CANTOPEN || primary == SQLITE_READONLY) {
+    code = Errc::kUnavailable;
+  }
+  // sqlite3_errmsg names the failing constraint or I/O problem, never row data.
+  return Error{code, std::string(what) + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)),
+               std::nullopt};
+}
+
+// One connection with its prepared-statement cache. Used by one thread at a time.
+class Connection {
+ public:
+  explicit Connection(DbPtr db) : db_(std::move(db)) {}
+  sqlite3* db() const { return db_.get(); }
+
+  Result<void> Exec(const char* sql) {
+    char* err = nullptr;
+    int rc = sqlite3_exec(db_.get(), sql, nullptr, nullptr, &err);
+    if (err) sqlite3_free(err);
+    if (rc != SQLITE_OK) return tl::make_unexpected(SqlError(db_.get(), rc, "exec"));
+    return {};
+  }
+
+  // A reset, cleared statement for `sql` (prepared once per connection).
+  Result<sqlite3_stmt*> Prepare(const char* sql) {
+    auto it = cache_.find(sql);
+    if (it == cache_.end()) {
+      sqlite3_stmt* raw = nullptr;
+      int rc = sqlite3_prepare_v3(db_.get(), sql, -1, SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
+      if (rc != SQLITE_OK) return tl::make_unexpected(SqlError(db_.get(), rc, "prepare"));
+      it = cache_.emplace(sql, StmtPtr(raw)).first;
+    }
+    sqlite3_stmt* s = it->second.get();
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return s;
+  }
+
+ private:
+  DbPtr db_;
+  std::unordered_map<const char*, StmtPtr> cache_;  // keyed by the SQL constant's address
+};
+
+// Binds ?1..?N from a list of values.
+void Bind(sqlite3_stmt* s, int i, std::string_view v) {
+  sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+}
+void Bind(sqlite3_stmt* s, int i, const std::string& v) { Bind(s, i, std::string_view(v)); }
+void Bind(sqlite3_stmt* s, int i, const std::optional<std::string>& v) {
+  if (v) {
+    Bind(s, i, std::string_view(*v));
+  } else {
+    sqlite3_bind_null(s, i);
+  }
+}
+void Bind(sqlite3_stmt* s, int i, int64_t v) { sqlite3_bind_int64(s, i, v); }
+void Bind(sqlite3_stmt* s, int i, int32_t v) { sqlite3_bind_int64(s, i, v); }
+void Bind(sqlite3_stmt* s, int i, bool v) { sqlite3_bind_int64(s, i, v ? 1 : 0); }
+
+template <class... Args>
+void BindAll(sqlite3_stmt* s, const Args&... args) {
+  int i = 0;
+  (Bind(s, ++i, args), ...);
+}
+
+std::string Text(sqlite3_stmt* s, int col) {
+  const auto* p = sqlite3_column_text(s, col);
+  return p ? std::string(reinterpret_cast<const char*>(p),
+                         static_cast<size_t>(sqlite3_column_bytes(s, col)))
+           : std::string();
+}
+std::optional<std::string> OptText(sqlite3_stmt* s, int col) {
+  if (sqlite3_column_type(s, col) == SQLITE_NULL) return std::nullopt;
+  return Text(s, col);
+}
+
+ApplicationRow ReadApp(sqlite3_stmt* s) {
+  return ApplicationRow{Text(s, 0),    Text(s, 1),    Text(s, 2),
+                        Text(s, 3),    Text(s, 4),    Text(s, 5),
+                        OptText(s, 6), OptText(s, 7), sqlite3_column_int64(s, 8),
+                        sqlite3_column_int64(s, 9)};
+}
+WorkflowRow ReadWorkflow(sqlite3_stmt* s) {
+  return WorkflowRow{Text(s, 0),
+                     Text(s, 1),
+                     static_cast<int32_t>(sqlite3_column_int64(s, 2)),
+                     sqlite3_column_int64(s, 3) != 0,
+                     Text(s, 4),
+                     sqlite3_column_int64(s, 5),
+                     sqlite3_column_int64(s, 6)};
+}
+MessageRow ReadMessage(sqlite3_stmt* s) {
+  return MessageRow{Text(s, 0),
+                    Text(s, 1),
+                    Text(s, 2),
+                    static_cast<int32_t>(sqlite3_column_int64(s, 3)),
+                    Text(s, 4),
+                    Text(s, 5),
+                    Text(s, 6),
+                    Text(s, 7),
+                    OptText(s, 8),
+                    Text(s, 9),
+                    Text(s, 10),
+                    sqlite3_column_int64(s, 11),
+                    sqlite3_column_int64(s, 12)};
+}
+
+#define APP_SELECT "SELECT id, name, api_key, api_secret_hash, public_key_pem, signature_secret, " \
+                   "status_url, inbound_url, created_at_ms, updated_at_ms FROM application "
+#define MSG_SELECT "SELECT uuid, workflow_id, application_id, item_number, channel, message_type, " \
+                   "to_addr, from_addr, client_ref, state, payload_json, created_at_ms, "         \
+                   "updated_at_ms FROM message "
+#define WF_SELECT "SELECT id, application_id, items_total, has_failover, state, created_at_ms, " \
+                  "updated_at_ms FROM workflow "
+
+constexpr const char* kAppInsert =
+    "INSERT INTO application (id, name, api_key, api_secret_hash, public_key_pem, "
+    "signature_secret, status_url, inbound_url, created_at_ms, updated_at_ms) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+constexpr const char* kAppGet = APP_SELECT "WHERE id = ?1";
+constexpr const char* kAppGetByKey = APP_SELECT "WHERE api_key = ?1";
+constexpr const char* kAppList = APP_SELECT "ORDER BY created_at_ms, id";
+constexpr const char* kAppUpdate =
+    "UPDATE application SET name = ?2, api_key = ?3, api_secret_hash = ?4, public_key_pem = ?5, "
+    "signature_secret = ?6, status_url = ?7, inbound_url = ?8, updated_at_ms = ?9 WHERE id = ?1";
+constexpr const char* kAppDelete = "DELETE FROM application WHERE id = ?1";
+constexpr const char* kWfInsert =
+    "INSERT INTO workflow (id, application_id, items_total, has_failover, state, created_at_ms, "
+    "updated_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+constexpr const char* kMsgInsert =
+    "INSERT INTO message (uuid, workflow_id, application_id, item_number, channel, message_type, "
+    "to_addr, from_addr, client_ref, state, payload_json, created_at_ms, updated_at_ms) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+// Every tenant-owned lookup filters by application_id: another tenant's row is "absent".
+constexpr const char* kWfGet = WF_SELECT "WHERE id = ?2 AND application_id = ?1";
+constexpr const char* kMsgGet = MSG_SELECT "WHERE uuid = ?2 AND application_id = ?1";
+constexpr const char* kMsgByWf =
+    MSG_SELECT "WHERE workflow_id = ?2 AND application_id = ?1 ORDER BY item_number";
+constexpr const char* kIdemGet =
+    "SELECT application_id, key, request_hash, status, response_body, created_at_ms "
+    "FROM idempotency WHERE application_id = ?1 AND key = ?2 AND created_at_ms >= ?3";
+constexpr const char* kIdemPut =
+    "INSERT OR REPLACE INTO idempotency (application_id, key, request_hash, status, "
+    "response_body, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+constexpr const char* kIdemPrune = "DELETE FROM idempotency WHERE created_at_ms < ?1";
+
+class SqliteStore;
+
+class SqliteTx final : public Tx {
+ public:
+  SqliteTx(SqliteStore& store, Connection* conn, TxMode mode, std::unique_lock<std::mutex> lock)
+      : store_(store), conn_(conn), mode_(mode), write_lock_(std::move(lock)) {}
+  ~SqliteTx() override;
+
+  Result<void> ApplicationInsert(const ApplicationRow& r) override {
+    HERALD_RETURN_IF_ERROR(RequireWrite());
+    return Run(kAppInsert, r.id, r.name, r.api_key, r.api_secret_hash, r.public_key_pem,
+               r.signature_secret, r.status_url, r.inbound_url, r.created_at_ms, r.updated_at_ms);
+  }
+  Result<std::optional<ApplicationRow>> ApplicationGet(std::string_view id) override {
+    return One(kAppGet, ReadApp, id);
+  }
+  Result<std::optional<ApplicationRow>> ApplicationGetByApiKey(std::string_view key) override {
+    return One(kAppGetByKey, ReadApp, key);
+  }
+  Result<std::vector<ApplicationRow>> ApplicationList() override { return Many(kAppList, ReadApp); }
+  Result<bool> ApplicationUpdate(const ApplicationRow& r) override {
+    HERALD_RETURN_IF_ERROR(RequireWrite());
+    HERALD_RETURN_IF_ERROR(Run(kAppUpdate, r.id, r.name, r.api_key, r.api_secret_hash,
+                               r.public_key_pem, r.signature_secret, r.status_url, r.inbound_url,
+                               r.updated_at_ms));
+    return sqlite3_changes(conn_->db()) > 0;
+  }
+  Result<bool> ApplicationDelete(std::string_view id) override {
+    HERALD_RETURN_IF_ERROR(RequireWrite());
+    HERALD_RETURN_IF_ERROR(Run(kAppDelete, id));
+    return sqlite3_changes(conn_->db()) > 0;
+  }
+
+  Result<void> WorkflowInsert(const WorkflowRow& w, const std::vector<MessageRow>& ms) override {
+    HERALD_RETURN_IF_ERROR(RequireWrite());
+    HERALD_RETURN_IF_ERROR(Run(kWfInsert, w.id, w.application_id, w.items_total, w.has_failover,
+                               w.state, w.created_at_ms, w.updated_at_ms));
+    for (const auto& m : ms) {
+      HERALD_RETURN_IF_ERROR(Run(kMsgInsert, m.uuid, m.workflow_id, m.application_id,
+                                 m.item_number, m.channel, m.message_type, m.to, m.from,
+                                 m.client_ref, m.state, m.payload_json, m.created_at_ms,
+                                 m.updated_at_ms));
+    }
+    return {};
+  }
+  Result<std::optional<WorkflowRow>> WorkflowGet(std::string_view app,
+                                                 std::string_view id) override {
+    return One(kWfGet, ReadWorkflow, app, id);
+  }
+  Result<std::optional<MessageRow>> MessageGet(std::string_view app,
+                                               std::string_view uuid) override {
+    return One(kMsgGet, ReadMessage, app, uuid);
+  }
+  Result<std::vector<MessageRow>> MessageListByWorkflow(std::string_view app,
+                                                        std::string_view wf) override {
+    return Many(kMsgByWf, ReadMessage, app, wf);
+  }
+
+  Result<std::optional<IdempotencyRow>> IdempotencyGet(std::string_view app, std::string_view key,
+                                                       int64_t not_before_ms) override {
+    auto read = [](sqlite3_stmt* s) {
+      return IdempotencyRow{Text(s, 0), Text(s, 1), Text(s, 2),
+                            static_cast<int32_t>(sqlite3_column_int64(s, 3)), Text(s, 4),
+                            sqlite3_column_int64(s, 5)};
+    };
+    return One(kIdemGet, read, app, key, not_before_ms);
+  }
+  Result<void> IdempotencyPut(const IdempotencyRow& r) override {
+    HERALD_RETURN_IF_ERROR(RequireWrite());
+    return Run(kIdemPut, r.application_id, r.key, r.request_hash, r.status, r.response_body,
+               r.created_at_ms);
+  }
+  Result<int64_t> IdempotencyPrune(int64_t before_ms) override {
+    HERALD_RETURN_IF_ERROR(RequireWrite());
+    HERALD_RETURN_IF_ERROR(Run(kIdemPrune, before_ms));
+    return static_cast<int64_t>(sqlite3_changes(conn_->db()));
+  }
+
+  Result<void> Commit() override {
+    if (done_) return MakeError(Errc::kInternal, "transaction already finished");
+    auto r = conn_->Exec("COMMIT");
+    if (r) done_ = true;  // on failure the destructor rolls back
+    return r;
+  }
+
+ private:
+  Result<void> RequireWrite() const {
+    if (mode_ != TxMode::kWrite) return MakeError(Errc::kInternal, "write in a read transaction");
+    return {};
+  }
+
+  template <class... Args>
+  Result<void> Run(const char* sql, const Args&... args) {
+    HERALD_ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Prepare(sql));
+    BindAll(s, args...);
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+      return tl::make_unexpected(SqlError(conn_->db(), rc, "write"));
+    }
+    return {};
+  }
+
+  template <class Reader, class... Args>
+  auto One(const char* sql, Reader read, const Args&... args)
+      -> Result<std::optional<decltype(read(nullptr))>> {
+    using Row = decltype(read(nullptr));
+    HERALD_ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Prepare(sql));
+    BindAll(s, args...);
+    int rc = sqlite3_step(s);
+    std::optional<Row> out;
+    if (rc == SQLITE_ROW) {
+      out = read(s);
+    } else if (rc != SQLITE_DONE) {
+      auto e = SqlError(conn_->db(), rc, "read");
+      sqlite3_reset(s);
+      return tl::make_unexpected(std::move(e));
+    }
+    sqlite3_reset(s);
+    return out;
+  }
+
+  template <class Reader, class... Args>
+  auto Many(const char* sql, Reader read, const Args&... args)
+      -> Result<std::vector<decltype(read(nullptr))>> {
+    HERALD_ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Prepare(sql));
+    BindAll(s, args...);
+    std::vector<decltype(read(nullptr))> out;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) out.push_back(read(s));
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE) return tl::make_unexpected(SqlError(conn_->db(), rc, "read"));
+    return out;
+  }
+
+  SqliteStore& store_;
+  Connection* conn_;
+  TxMode mode_;
+  std::unique_lock<std::mutex> write_lock_;  // held for the whole write transaction
+  bool done_ = false;
+};
+
+Result<DbPtr> OpenConnection(const SqliteOptions& o, bool writer) {
+  sqlite3* raw = nullptr;
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  int rc = sqlite3_open_v2(o.path.c_str(), &raw, flags, nullptr);
+  DbPtr db(raw);
+  if (rc != SQLITE_OK) return tl::make_unexpected(SqlError(raw, rc, "open " + o.path));
+  sqlite3_busy_timeout(db.get(), o.busy_timeout_ms);
+  std::string pragmas = "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=" +
+                        o.synchronous + ";";
+  if (!writer) pragmas += " PRAGMA query_only=ON;";
+  char* err = nullptr;
+  rc = sqlite3_exec(db.get(), pragmas.c_str(), nullptr, nullptr, &err);
+  if (err) sqlite3_free(err);
+  if (rc != SQLITE_OK) return tl::make_unexpected(SqlError(db.get(), rc, "configure"));
+  return db;
+}
+
+class SqliteStore final : public Store {
+ public:
+  static Result<std::unique_ptr<Store>> Open(const SqliteOptions& o) {
+    if (o.path.empty() || o.path == ":memory:" || o.path.rfind("file::memory:", 0) == 0) {
+      return MakeError(Errc::kInvalidArgument, "sqlite path must be a file");
+    }
+    if (o.synchronous != "FULL" && o.synchronous != "NORMAL") {
+      return MakeError(Errc::kInvalidArgument, "synchronous must be FULL or NORMAL");
+    }
+    if (o.read_connections < 1) {
+      return MakeError(Errc::kInvalidArgument, "read_connections must be >= 1");
+    }
+    auto store = std::unique_ptr<SqliteStore>(new SqliteStore());
+    HERALD_ASSIGN_OR_RETURN(DbPtr w, OpenConnection(o, true));
+    store->writer_ = std::make_unique<Connection>(std::move(w));
+    HERALD_RETURN_IF_ERROR(store->Migrate());
+    for (int i = 0; i < o.read_connections; ++i) {
+      HERALD_ASSIGN_OR_RETURN(DbPtr r, OpenConnection(o, false));
+      store->readers_.push_back(std::make_unique<Connection>(std::move(r)));
+      store->free_readers_.push_back(store->readers_.back().get());
+    }
+    return std::unique_ptr<Store>(std::move(store));
+  }
+
+  Result<std::unique_ptr<Tx>> Begin(TxMode mode) override {
+    if (mode == TxMode::kWrite) {
+      std::unique_lock lock(write_mu_);
+      HERALD_RETURN_IF_ERROR(writer_->Exec("BEGIN IMMEDIATE"));
+      return std::unique_ptr<Tx>(
+          std::make_unique<SqliteTx>(*this, writer_.get(), mode, std::move(lock)));
+    }
+    Connection* conn = AcquireReader();
+    if (auto r = conn->Exec("BEGIN"); !r) {
+      ReleaseReader(conn);
+      return tl::make_unexpected(r.error());
+    }
+    return std::unique_ptr<Tx>(std::make_unique<SqliteTx>(*this, conn, mode,
+                                                          std::unique_lock<std::mutex>()));
+  }
+
+  Result<void> Ping() override {
+    Connection* conn = AcquireReader();
+    auto r = conn->Exec("SELECT 1");
+    ReleaseReader(conn);
+    return r;
+  }
+
+  void Finish(Connection* conn, TxMode mode, bool committed) {
+    if (!committed) (void)conn->Exec("ROLLBACK");
+    if (mode == TxMode::kRead) ReleaseReader(conn);
+  }
+
+ private:
+  SqliteStore() = default;
+
+  Result<void> Migrate() {
+    HERALD_RETURN_IF_ERROR(writer_->Exec(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+        "applied_at_ms INTEGER NOT NULL) STRICT"));
+    int64_t current = 0;
+    {
+      HERALD_ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                              writer_->Prepare("SELECT coalesce(max(version), 0) FROM schema_migrations"));
+      if (sqlite3_step(s) == SQLITE_ROW) current = sqlite3_column_int64(s, 0);
+      sqlite3_reset(s);
+    }
+    const int64_t known = static_cast<int64_t>(std::size(sqlite::kMigrations));
+    if (current > known) {
+      return MakeError(Errc::kUnavailable, "database schema version " + std::to_string(current) +
+                                               " is newer than this herald (" +
+                                               std::to_string(known) + ")");
+    }
+    for (int64_t v = current + 1; v <= known; ++v) {
+      HERALD_RETURN_IF_ERROR(writer_->Exec("BEGIN IMMEDIATE"));
+      std::string sql(sqlite::kMigrations[v - 1]);
+      sql += "INSERT INTO schema_migrations (version, applied_at_ms) VALUES (" +
+             std::to_string(v) + ", 0);";
+      if (auto r = writer_->Exec(sql.c_str()); !r) {
+        (void)writer_->Exec("ROLLBACK");
+        return r;
+      }
+      HERALD_RETURN_IF_ERROR(writer_->Exec("COMMIT"));
+    }
+    return {};
+  }
+
+  Connection* AcquireReader() {
+    std::unique_lock lock(readers_mu_);
+    readers_cv_.wait(lock, [this] { return !free_readers_.empty(); });
+    Connection* c = free_readers_.back();
+    free_readers_.pop_back();
+    return c;
+  }
+  void ReleaseReader(Connection* c) {
+    {
+      std::lock_guard lock(readers_mu_);
+      free_readers_.push_back(c);
+    }
+    readers_cv_.notify_one();
+  }
+
+  std::mutex write_mu_;  // one write transaction at a time
+  std::unique_ptr<Connection> writer_;
+  std::mutex readers_mu_;
+  std::condition_variable readers_cv_;
+  std::vector<std::unique_ptr<Connection>> readers_;
+  std::vector<Connection*> free_readers_;
+};
+
+SqliteTx::~SqliteTx() { static_cast<SqliteStore&>(store_).Finish(conn_, mode_, done_); }
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options) {
+  return SqliteStore::Open(options);
+}
+
+}  // namespace herald::store
