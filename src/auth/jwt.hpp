@@ -80,6 +80,7 @@ Result<std::string> SignRs256(std::string_view claims_json, std::string_view pri
 // Encoding helpers.
 std::string Base64UrlEncode(std::string_view bytes);
 std::optional<std::string> Base64UrlDecode(std::string_view text);  // strict, no padding
+std::optional<std::string> Base64Decode(std::string_view text);     // standard, padded, strict
 std::string Sha256Hex(std::string_view data);                      // lower-case hex
 
 }  // namespace herald::auth
