@@ -77,11 +77,11 @@ int AppCreate(const AppCommandOptions& options) {
                                    EmptyToNull(options.inbound_url)};
   auto created = api::MakeApplication(params, SystemClock::Instance().NowMs());
   if (!created) return Fail(created.error());
-  std::string key_path = options.private_key_path.value_or(created->row.id + ".key");
-  // Write the key first: an application whose key was never saved would be unusable.
-  if (auto w = WritePrivateKey(key_path, created->private_key_pem); !w) return Fail(w.error());
   auto db = Open(options.data_dir);
   if (!db) return Fail(db.error());
+  std::string key_path = options.private_key_path.value_or(created->row.id + ".key");
+  // Write the key before storing the application: one whose key was never saved is unusable.
+  if (auto w = WritePrivateKey(key_path, created->private_key_pem); !w) return Fail(w.error());
   auto st = InTx(**db, store::TxMode::kWrite,
                  [&](store::Tx& tx) { return tx.ApplicationInsert(created->row); });
   if (!st) {
