@@ -141,6 +141,11 @@ class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
         if (hec == http::error::header_limit) {
           co_await WriteOwn(stream, 431, "Request Header Fields Too Large",
                             "The request headers are too large.", NewUuid(), 11);
+        } else if (hec == http::error::body_limit) {
+          // Beast checks a declared Content-Length against the limit while reading the header,
+          // so an oversize body is refused before any of it is read.
+          co_await WriteOwn(stream, 413, "Payload Too Large",
+                            "The request body is larger than the server accepts.", NewUuid(), 11);
         } else if (hec != http::error::end_of_stream && hec != beast::error::timeout &&
                    hec != asio::error::connection_reset && hec != asio::error::eof &&
                    hec != asio::error::operation_aborted) {
