@@ -19,6 +19,7 @@ RATE=${RATE:-10000}
 PACED_CONNS=${PACED_CONNS:-50}
 IO_THREADS=${IO_THREADS:-2}
 OUT=${OUT:-$(mktemp -d -t herald-bench-XXXXXX)}
+mkdir -p "$OUT"
 KANNEL=${KANNEL:-$HERE/../shared/peers/kannel/run.sh}
 PORT_HERALD=18180
 PORT_CEILING=18181
