@@ -35,7 +35,10 @@ std::string MinimalProblem(int status, std::string_view title, std::string_view 
   body += "\",\"detail\":\"";
   body += detail;
   body += "\",\"instance\":\"";
-  body += request_id;
+  // `instance` is the request id as 32 hex digits, as in every other problem (contract §5.2).
+  for (char c : request_id) {
+    if (c != '-') body += c;
+  }
   body += "\"}";
   return body;
 }
