@@ -1,117 +1,117 @@
-// POST /v1/messages end to end against the real server: auth, validation, errors, GETs.
+// POST /v1/messages accepted with each kind of credentials; GET /v1/messages and
+// GET /v1/workflows show what was accepted, failover items in order.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
-import { Herald, basic, jwt, unsignedJwt, post, SMS, RCS_TO_SMS, UUID_RE } from '../support/herald.mjs';
+import { tokenGenerate } from '@vonage/jwt';
+import {
+  Herald, basic, bearer, jwtFor, assertAccepted, SMS, WHATSAPP, RCS_TO_SMS, UUID_RE, ISO_TIME_RE,
+} from '../support/herald.mjs';
 
 let herald;
 let app;
-let other;
-
 before(async () => {
-  herald = new Herald();
-  app = await herald.createApp('alpha');
-  other = await herald.createApp('beta');
-  await herald.start();
+  herald = await Herald.start();
+  app = await herald.createApp('accept');
 });
-after(async () => { await herald.stop(); herald.cleanup(); });
+after(() => herald?.close({ graceful: true }));
 
-test('health, readiness and X-Request-Id on every response', async () => {
-  for (const path of ['/healthz', '/readyz', '/nope', '/v1/messages/x']) {
-    const res = await herald.fetch(path);
-    assert.match(res.headers.get('x-request-id') ?? '', UUID_RE, path);
-  }
-  assert.equal((await herald.fetch('/healthz')).status, 200);
-  assert.equal((await herald.fetch('/readyz')).status, 200);
-});
+async function expectMessage(auth, uuid, expected) {
+  const res = await herald.getMessage(auth, uuid);
+  assert.equal(res.status, 200, res.text);
+  const m = res.json;
+  assert.equal(m.message_uuid, uuid);
+  for (const [k, v] of Object.entries(expected)) assert.deepEqual(m[k], v, `message.${k}`);
+  assert.match(m.created_at, ISO_TIME_RE);
+  assert.match(m.updated_at, ISO_TIME_RE);
+  return m;
+}
 
-test('accepts an SMS with Basic auth and with a JWT', async () => {
-  for (const auth of [basic(app), `Bearer ${jwt(app)}`]) {
-    const r = await post(herald, auth, SMS);
-    assert.equal(r.status, 202, r.text);
-    assert.match(r.json.message_uuid, UUID_RE);
-    assert.equal(r.json.workflow_id, undefined);
-    const got = await herald.fetch(`/v1/messages/${r.json.message_uuid}`, { headers: { Authorization: auth } });
-    assert.equal(got.status, 200);
-    const m = await got.json();
-    assert.equal(m.channel, 'sms');
-    assert.equal(m.to, '447700900001');
-    assert.equal(m.status, 'queued');
-  }
-});
-
-test('failover returns a workflow whose items keep their order and own uuids', async () => {
-  const r = await post(herald, basic(app), RCS_TO_SMS);
-  assert.equal(r.status, 202, r.text);
-  assert.match(r.json.workflow_id, /^[0-9A-Za-z]{55}$/);
-  const res = await herald.fetch(`/v1/workflows/${r.json.workflow_id}`, { headers: { Authorization: basic(app) } });
-  assert.equal(res.status, 200);
-  const wf = await res.json();
-  assert.equal(wf.items_total, '2');
-  assert.deepEqual(wf.items.map((i) => i.channel), ['rcs', 'sms']);
-  assert.deepEqual(wf.items.map((i) => i.status), ['queued', 'waiting']);
-  assert.equal(wf.items[0].message_uuid, r.json.message_uuid);
-  assert.notEqual(wf.items[1].message_uuid, r.json.message_uuid);
-  const primary = await (await herald.fetch(`/v1/messages/${r.json.message_uuid}`, { headers: { Authorization: basic(app) } })).json();
-  assert.deepEqual(primary.workflow, { workflow_id: r.json.workflow_id, items_number: '1', items_total: '2' });
-});
-
-test('422 names every invalid field, including failover items', async () => {
-  const r = await post(herald, basic(app), {
-    channel: 'sms', message_type: 'text', to: '12', from: 'Herald',
-    failover: [{ channel: 'whatsapp', message_type: 'text', to: '447700900001', from: '447700900002' }],
+test('SMS with Basic auth: 202 {message_uuid}, then GET shows it queued', { timeout: 30_000 }, async () => {
+  const auth = basic(app);
+  const { message_uuid: uuid } = assertAccepted(await herald.post(auth, { ...SMS, client_ref: 'basic-1' }));
+  const m = await expectMessage(auth, uuid, {
+    channel: 'sms', message_type: 'text', to: SMS.to, from: SMS.from, client_ref: 'basic-1', status: 'queued',
   });
-  assert.equal(r.status, 422);
-  assert.equal(r.headers.get('content-type'), 'application/problem+json');
-  assert.equal(r.json.title, 'Invalid recipient');
-  assert.deepEqual(r.json.invalid_parameters.map((p) => p.name), ['to', 'text', 'failover[0].text']);
-  assert.match(r.json.instance, /^[0-9a-f]{32}$/);
+  assert.equal(m.workflow, undefined, 'no workflow object without failover');
 });
 
-test('400 invalid JSON, 415 wrong content type, 413 too large', async () => {
-  assert.equal((await post(herald, basic(app), '{"channel":')).status, 400);
-  assert.equal((await post(herald, basic(app), JSON.stringify(SMS), { 'Content-Type': 'text/plain' })).status, 415);
-  const big = { ...SMS, text: 'x'.repeat(300 * 1024) };
-  assert.equal((await post(herald, basic(app), big)).status, 413);
+test('SMS with a hand-made RS256 JWT: 202, and GET works with the same token kind', { timeout: 30_000 }, async () => {
+  const { message_uuid: uuid } = assertAccepted(await herald.post(bearer(app), SMS));
+  await expectMessage(bearer(app), uuid, { channel: 'sms', status: 'queued' });
+  // Basic and JWT are the same application: each sees the other's messages.
+  await expectMessage(basic(app), uuid, { channel: 'sms' });
 });
 
-test('401 for missing, wrong and forged credentials', async () => {
+test('a token from the official @vonage/jwt tokenGenerate is accepted', { timeout: 30_000 }, async () => {
+  const token = tokenGenerate(app.application_id, app.private_key);
+  assertAccepted(await herald.post(`Bearer ${token}`, SMS));
+  const long = tokenGenerate(app.application_id, app.private_key, { ttl: 3600 });
+  assertAccepted(await herald.post(`Bearer ${long}`, SMS));
+});
+
+test('JWT variants real clients send are accepted', { timeout: 30_000 }, async () => {
   const now = Math.floor(Date.now() / 1000);
-  const hs256 = (() => {
-    const input = unsignedJwt({ alg: 'HS256', typ: 'JWT' }, { application_id: app.application_id, iat: now, jti: 'x' });
-    return `${input}.${createHmac('sha256', app.public_key).update(input).digest('base64url')}`;
-  })();
-  const cases = {
-    none: undefined,
-    'bad secret': basic(app, 'wrong-secret'),
-    'unknown key': 'Basic ' + Buffer.from('deadbeef:secret').toString('base64'),
-    'other app key': `Bearer ${jwt(app, { key: other.private_key })}`,
-    expired: `Bearer ${jwt(app, { claims: { iat: now - 7200, exp: now - 3600 } })}`,
-    'alg none': `Bearer ${unsignedJwt({ alg: 'none' }, { application_id: app.application_id, iat: now, jti: 'x' })}.`,
-    'HS256 with public key': `Bearer ${hs256}`,
-    'lifetime over 24h': `Bearer ${jwt(app, { claims: { exp: now + 86400 + 60 } })}`,
-    garbage: 'Bearer abc',
+  const variants = {
+    'PyJWT style, exp = iat + 3600, no typ': { claims: { exp: now + 3600 }, header: { alg: 'RS256' } },
+    'no exp claim': { omit: ['exp'] },
+    'nbf = now': { claims: { nbf: now } },
+    'iat 20 s in the future (clock skew)': { claims: { iat: now + 20 } },
   };
-  for (const [name, auth] of Object.entries(cases)) {
-    const r = await post(herald, auth, SMS);
-    assert.equal(r.status, 401, `${name}: ${r.text}`);
-    assert.equal(r.json.title, 'You did not provide correct credentials.');
+  for (const [name, options] of Object.entries(variants)) {
+    const res = await herald.post(`Bearer ${jwtFor(app, options)}`, SMS);
+    assert.equal(res.status, 202, `${name}: ${res.text}`);
   }
 });
 
-test("another application's message and workflow are 404, like missing ones", async () => {
-  const r = await post(herald, basic(app), RCS_TO_SMS);
-  for (const path of [`/v1/messages/${r.json.message_uuid}`, `/v1/workflows/${r.json.workflow_id}`]) {
-    const res = await herald.fetch(path, { headers: { Authorization: basic(other) } });
-    assert.equal(res.status, 404, path);
-    assert.equal((await herald.fetch(path, { headers: { Authorization: basic(app) } })).status, 200);
-  }
-  const missing = await herald.fetch('/v1/messages/00000000-0000-4000-8000-000000000000', { headers: { Authorization: basic(other) } });
-  assert.equal(missing.status, 404);
+test('Content-Type with parameters (charset) is still JSON', { timeout: 30_000 }, async () => {
+  assertAccepted(await herald.post(basic(app), SMS, { 'Content-Type': 'application/json; charset=utf-8' }));
 });
 
-test('431 for oversize headers; the server keeps serving', async () => {
-  const res = await herald.fetch('/healthz', { headers: { 'X-Big': 'x'.repeat(20 * 1024) } });
-  assert.equal(res.status, 431);
-  assert.equal((await herald.fetch('/healthz')).status, 200);
+test('WhatsApp text is accepted and stored with its channel', { timeout: 30_000 }, async () => {
+  const { message_uuid: uuid } = assertAccepted(await herald.post(basic(app), WHATSAPP));
+  await expectMessage(basic(app), uuid, { channel: 'whatsapp', from: WHATSAPP.from, status: 'queued' });
+});
+
+test('RCS with failover to SMS: workflow_id, two items in order with distinct uuids', { timeout: 30_000 }, async () => {
+  const auth = basic(app);
+  const { message_uuid: primary, workflow_id: wid } = assertAccepted(await herald.post(auth, RCS_TO_SMS), { workflow: true });
+
+  const wf = await herald.getWorkflow(auth, wid);
+  assert.equal(wf.status, 200, wf.text);
+  assert.equal(wf.json.workflow_id, wid);
+  assert.equal(wf.json.items_total, '2');
+  assert.match(wf.json.created_at, ISO_TIME_RE);
+  const items = wf.json.items;
+  assert.equal(items.length, 2);
+  assert.deepEqual(items.map((i) => i.channel), ['rcs', 'sms']);
+  assert.deepEqual(items.map((i) => i.status), ['queued', 'waiting']);
+  assert.equal(items[0].message_uuid, primary);
+  assert.match(items[1].message_uuid, UUID_RE);
+  assert.notEqual(items[1].message_uuid, primary);
+
+  await expectMessage(auth, primary, {
+    channel: 'rcs', from: 'HeraldRCS', status: 'queued',
+    workflow: { workflow_id: wid, items_number: '1', items_total: '2' },
+  });
+  await expectMessage(auth, items[1].message_uuid, {
+    channel: 'sms', from: 'Herald', status: 'waiting',
+    workflow: { workflow_id: wid, items_number: '2', items_total: '2' },
+  });
+});
+
+test('a three-step chain RCS -> WhatsApp -> SMS keeps its order', { timeout: 30_000 }, async () => {
+  const body = { ...RCS_TO_SMS, failover: [WHATSAPP, SMS] };
+  const { workflow_id: wid } = assertAccepted(await herald.post(bearer(app), body), { workflow: true });
+  const wf = await herald.getWorkflow(bearer(app), wid);
+  assert.equal(wf.status, 200, wf.text);
+  assert.equal(wf.json.items_total, '3');
+  assert.deepEqual(wf.json.items.map((i) => i.channel), ['rcs', 'whatsapp', 'sms']);
+  assert.deepEqual(wf.json.items.map((i) => i.status), ['queued', 'waiting', 'waiting']);
+  assert.equal(new Set(wf.json.items.map((i) => i.message_uuid)).size, 3);
+});
+
+test('every accept gets a new uuid', { timeout: 30_000 }, async () => {
+  const results = await Promise.all(Array.from({ length: 10 }, () => herald.post(basic(app), SMS)));
+  const uuids = new Set(results.map((r) => assertAccepted(r).message_uuid));
+  assert.equal(uuids.size, 10);
 });

@@ -1,122 +1,389 @@
-// Test harness: runs the real `herald` binary (HERALD_BIN) on a loopback port with a fresh data
-// directory, and helps make applications and credentials. Every wait is bounded.
+// Test harness for the Node integration and SDK-compatibility tests.
+//
+// Runs the real `herald` binary (HERALD_BIN, set by ctest) on 127.0.0.1 with a free port and a
+// fresh temporary data directory, and helps make applications, credentials and requests.
+// Every wait is bounded, every process it starts is killed when the test process exits, and
+// every response seen through `Herald#request` is checked for an X-Request-Id header.
+//
+// By hand:  HERALD_BIN=build/asan/cmd/herald/herald node --test --test-concurrency=1 tests/integration/
+import assert from 'node:assert/strict';
 import { spawn, execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createHmac, createSign, randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { createSign, randomUUID } from 'node:crypto';
+import { join, resolve } from 'node:path';
 
-const execFileAsync = promisify(execFile);
-export const BIN = process.env.HERALD_BIN;
-if (!BIN) throw new Error('HERALD_BIN must point at the herald binary');
+export const START_TIMEOUT_MS = 20_000;
+export const STOP_TIMEOUT_MS = 15_000;
+export const REQUEST_TIMEOUT_MS = 15_000;
+export const CLI_TIMEOUT_MS = 20_000;
 
-export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
+export const ADMIN_TOKEN = `test-admin-${randomBytes(12).toString('hex')}`;
+export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+export const ANY_UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const ISO_TIME_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
-export class Herald {
-  constructor(dataDir) {
-    this.dataDir = dataDir ?? mkdtempSync(join(tmpdir(), 'herald-it-'));
-    this.proc = null;
-    this.stderr = '';
+// Safety net: whatever a test forgets, no herald outlives the test process.
+const live = new Set();
+process.on('exit', () => {
+  for (const proc of live) {
+    try { proc.kill('SIGKILL'); } catch { /* already gone */ }
   }
+});
 
-  async start({ extraArgs = [] } = {}) {
-    this.stderr = '';
-    this.proc = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--data-dir', this.dataDir,
-      '--admin-token', ADMIN_TOKEN, '--log-level', 'warn', ...extraArgs],
-    { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.proc.stderr.on('data', (d) => { this.stderr += d; });
-    const exited = new Promise((resolve) => this.proc.once('exit', (code, signal) => resolve({ code, signal })));
-    this.exited = exited;
-    this.base = await new Promise((resolve, reject) => {
-      let out = '';
-      const timer = setTimeout(() => reject(new Error(`herald did not start in 20 s: ${this.stderr}`)), 20000);
-      this.proc.stdout.on('data', (d) => {
-        out += d;
-        const m = out.match(/herald: listening on (http:\/\/\S+)/);
-        if (m) { clearTimeout(timer); resolve(m[1]); }
-      });
-      exited.then(({ code }) => { clearTimeout(timer); reject(new Error(`herald exited (${code}): ${this.stderr}`)); });
-    });
-    return this;
+export function heraldBin() {
+  const bin = process.env.HERALD_BIN;
+  if (!bin) {
+    throw new Error('HERALD_BIN must point at the herald binary (ctest sets it); by hand: '
+      + 'HERALD_BIN=build/asan/cmd/herald/herald node --test --test-concurrency=1 tests/integration/');
   }
-
-  // SIGTERM and wait; returns the exit code.
-  async stop() {
-    if (!this.proc) return null;
-    this.proc.kill('SIGTERM');
-    const { code } = await withTimeout(this.exited, 15000, 'herald did not stop on SIGTERM');
-    this.proc = null;
-    return code;
-  }
-
-  async kill9() {
-    this.proc.kill('SIGKILL');
-    await withTimeout(this.exited, 10000, 'herald did not die');
-    this.proc = null;
-  }
-
-  cleanup() {
-    if (this.proc) this.proc.kill('SIGKILL');
-    rmSync(this.dataDir, { recursive: true, force: true });
-  }
-
-  async createApp(name = 'app') {
-    const keyPath = join(this.dataDir, `${name}-${randomUUID()}.key`);
-    const { stdout } = await execFileAsync(BIN, ['app', 'create', '--name', name,
-      '--data-dir', this.dataDir, '--private-key-path', keyPath], { timeout: 20000 });
-    const app = JSON.parse(stdout);
-    app.private_key = readFileSync(keyPath, 'utf8');
-    return app;
-  }
-
-  fetch(path, options = {}) {
-    return fetch(this.base + path, { ...options, signal: AbortSignal.timeout(15000) });
-  }
+  const path = resolve(bin);
+  if (!existsSync(path)) throw new Error(`HERALD_BIN=${bin}: no such file`);
+  return path;
 }
 
 export function withTimeout(promise, ms, message) {
   let timer;
-  return Promise.race([promise, new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(message)), ms); })])
-    .finally(() => clearTimeout(timer));
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${message} (after ${ms} ms)`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-export function basic(app, secret = app.api_secret) {
-  return 'Basic ' + Buffer.from(`${app.api_key}:${secret}`).toString('base64');
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Runs `herald ARGS...`; never throws for a non-zero exit: returns {code, stdout, stderr, json}.
+export function runCli(args, { timeout = CLI_TIMEOUT_MS, env = {} } = {}) {
+  const bin = heraldBin();
+  return new Promise((resolvePromise, reject) => {
+    execFile(bin, args, { timeout, killSignal: 'SIGKILL', env: { ...process.env, ...env }, maxBuffer: 16 << 20 },
+      (error, stdout, stderr) => {
+        if (error && typeof error.code !== 'number') {
+          reject(new Error(`herald ${args.join(' ')}: ${error.message}\n${stderr}`));
+          return;
+        }
+        let json;
+        try { json = JSON.parse(stdout); } catch { json = undefined; }
+        resolvePromise({ code: error ? error.code : 0, stdout, stderr, json });
+      });
+  });
+}
+
+export class Herald {
+  constructor({ dataDir, adminToken = ADMIN_TOKEN } = {}) {
+    this.dataDir = dataDir ?? mkdtempSync(join(tmpdir(), 'herald-test-'));
+    this.ownsDataDir = !dataDir;
+    this.adminToken = adminToken;
+    this.proc = null;
+    this.exited = null;
+    this.stdout = '';
+    this.stderr = '';
+    this.base = null;
+    this.port = null;
+  }
+
+  // new Herald(options).start(startOptions), in one call.
+  static async start(options = {}, startOptions = {}) {
+    const herald = new Herald(options);
+    try {
+      await herald.start(startOptions);
+    } catch (e) {
+      await herald.close();
+      throw e;
+    }
+    return herald;
+  }
+
+  get dbPath() { return join(this.dataDir, 'herald.db'); }
+  get running() { return this.proc !== null; }
+
+  // Starts `herald serve` and waits (≤ 20 s) for its one ready line on stdout.
+  // `args` replaces the default flags when `replaceArgs` is set; `env` is added to the environment.
+  async start({ args = [], env = {}, replaceArgs = false, adminToken = this.adminToken } = {}) {
+    assert.equal(this.proc, null, 'herald is already running');
+    const defaults = ['--listen', '127.0.0.1:0', '--data-dir', this.dataDir, '--log-level', 'warn'];
+    if (adminToken) defaults.push('--admin-token', adminToken);
+    const argv = ['serve', ...(replaceArgs ? args : [...defaults, ...args])];
+    this.stdout = '';
+    this.stderr = '';
+    const proc = spawn(heraldBin(), argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    this.proc = proc;
+    live.add(proc);
+    this.exited = new Promise((resolveExit) => {
+      proc.once('exit', (code, signal) => { live.delete(proc); resolveExit({ code, signal }); });
+    });
+    proc.stderr.setEncoding('utf8');
+    proc.stderr.on('data', (d) => {
+      this.stderr += d;
+      if (this.stderr.length > 256 * 1024) this.stderr = this.stderr.slice(-128 * 1024);
+    });
+    proc.stdout.setEncoding('utf8');
+    try {
+      this.base = await withTimeout(new Promise((resolveReady, reject) => {
+        proc.stdout.on('data', (d) => {
+          this.stdout += d;
+          const m = this.stdout.match(/^herald: listening on (http:\/\/127\.0\.0\.1:(\d+))$/m);
+          if (m) resolveReady(m[1]);
+        });
+        proc.once('error', reject);
+        this.exited.then(({ code, signal }) => reject(new Error(`herald exited before it was ready (code ${code}, signal ${signal})`)));
+      }), START_TIMEOUT_MS, 'herald did not print its listening line');
+    } catch (e) {
+      proc.kill('SIGKILL');
+      await withTimeout(this.exited, STOP_TIMEOUT_MS, 'herald did not die').catch(() => {});
+      this.proc = null;
+      throw new Error(`${e.message}\nargs: ${argv.join(' ')}\nstdout:\n${this.stdout}\nstderr:\n${this.stderr}`);
+    }
+    this.port = Number(new URL(this.base).port);
+    return this;
+  }
+
+  // Sends SIGTERM (or `signal`) and waits ≤ 15 s; asserts a clean exit (code 0, no signal).
+  async stop({ signal = 'SIGTERM' } = {}) {
+    if (!this.proc) return null;
+    const proc = this.proc;
+    proc.kill(signal);
+    let result;
+    try {
+      result = await withTimeout(this.exited, STOP_TIMEOUT_MS, `herald did not stop on ${signal}`);
+    } catch (e) {
+      proc.kill('SIGKILL');
+      await withTimeout(this.exited, STOP_TIMEOUT_MS, 'herald did not die').catch(() => {});
+      this.proc = null;
+      throw new Error(`${e.message}\nstderr:\n${this.stderr}`);
+    }
+    this.proc = null;
+    assert.deepEqual(result, { code: 0, signal: null },
+      `herald should exit 0 on ${signal}; stderr:\n${this.stderr}`);
+    return result.code;
+  }
+
+  // kill -9: no chance to flush or clean up.
+  async kill9() {
+    if (!this.proc) return;
+    this.proc.kill('SIGKILL');
+    await withTimeout(this.exited, STOP_TIMEOUT_MS, 'herald did not die on SIGKILL');
+    this.proc = null;
+  }
+
+  // For t.after / after: stops (gracefully if asked, asserting exit 0) and removes the data dir.
+  async close({ graceful = false } = {}) {
+    try {
+      if (this.proc) {
+        if (graceful) await this.stop();
+        else await this.kill9();
+      }
+    } finally {
+      if (this.proc) await this.kill9().catch(() => {});
+      if (this.ownsDataDir) rmSync(this.dataDir, { recursive: true, force: true });
+    }
+  }
+
+  // `herald app create` on this data dir (works while the server runs). Returns the printed
+  // JSON plus `private_key` (the PEM read back from the key file).
+  async createApp(name = 'app', { statusUrl, inboundUrl } = {}) {
+    const keyPath = join(this.dataDir, `${name}-${randomUUID()}.key`);
+    const args = ['app', 'create', '--name', name, '--data-dir', this.dataDir, '--private-key-path', keyPath];
+    if (statusUrl) args.push('--status-url', statusUrl);
+    if (inboundUrl) args.push('--inbound-url', inboundUrl);
+    const r = await runCli(args);
+    assert.equal(r.code, 0, `herald app create failed (${r.code}):\n${r.stderr}`);
+    assert.ok(r.json && typeof r.json === 'object', `app create printed no JSON object: ${r.stdout}`);
+    return { ...r.json, private_key: readFileSync(keyPath, 'utf8') };
+  }
+
+  // `herald app ARGS... --data-dir <this data dir>`.
+  cli(args, options) {
+    return runCli([...args, '--data-dir', this.dataDir], options);
+  }
+
+  // Raw fetch against the server, bounded (until the response headers; `request` bounds the
+  // body too). The timer is a ref'd one on purpose: AbortSignal.timeout() does not keep the
+  // event loop alive, and a request stuck in fetch's pool with no socket would then end the
+  // test process with "Promise resolution is still pending".
+  async fetch(path, { timeout = REQUEST_TIMEOUT_MS, ...options } = {}) {
+    assert.ok(this.base, 'herald is not started');
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new Error(`${options.method ?? 'GET'} ${path}: no response in ${timeout} ms`)), timeout);
+    try {
+      return await fetch(this.base + path, { signal: controller.signal, ...options });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  // fetch + read the body; asserts an X-Request-Id (uuid) on the response, whatever its status.
+  // `body` may be a string or an object (sent as JSON with Content-Type application/json).
+  async request(path, { method = 'GET', auth, body, headers = {}, timeout = REQUEST_TIMEOUT_MS } = {}) {
+    assert.ok(this.base, 'herald is not started');
+    const h = { ...headers };
+    if (auth) h.Authorization = auth;
+    let payload = body;
+    if (body !== undefined && typeof body !== 'string' && !(body instanceof Uint8Array)) {
+      payload = JSON.stringify(body);
+      if (!Object.keys(h).some((k) => k.toLowerCase() === 'content-type')) h['Content-Type'] = 'application/json';
+    }
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new Error(`${method} ${path}: no response in ${timeout} ms`)), timeout);
+    let res;
+    let text;
+    try {
+      res = await fetch(this.base + path, { method, headers: h, body: payload, signal: controller.signal });
+      text = await res.text();
+    } finally {
+      clearTimeout(timer);
+    }
+    let json;
+    try { json = JSON.parse(text); } catch { json = undefined; }
+    const requestId = res.headers.get('x-request-id');
+    assert.match(requestId ?? '', ANY_UUID_RE, `${method} ${path} -> ${res.status} has no X-Request-Id`);
+    return { status: res.status, headers: res.headers, text, json, requestId };
+  }
+
+  post(auth, body, headers = {}, { timeout } = {}) {
+    return this.request('/v1/messages', { method: 'POST', auth, body, timeout, headers: { 'Content-Type': 'application/json', ...headers } });
+  }
+
+  getMessage(auth, uuid) { return this.request(`/v1/messages/${uuid}`, { auth }); }
+  getWorkflow(auth, id) { return this.request(`/v1/workflows/${id}`, { auth }); }
+
+  admin(path, { method = 'GET', body, token = this.adminToken } = {}) {
+    const headers = body === undefined ? {} : { 'Content-Type': 'application/json' };
+    return this.request(`/admin/v1${path}`, { method, body, headers, auth: token === null ? undefined : `Bearer ${token}` });
+  }
+
+  // Runs SQL with the sqlite3 shell on this server's database (reads are safe while it runs:
+  // WAL mode). Used where the API has no way to count rows. Returns stdout lines.
+  async sql(query) {
+    return new Promise((resolveSql, reject) => {
+      execFile('sqlite3', ['-batch', '-noheader', '-cmd', '.timeout 5000', this.dbPath, query],
+        { timeout: CLI_TIMEOUT_MS, killSignal: 'SIGKILL' }, (error, stdout, stderr) => {
+          if (error) reject(new Error(`sqlite3 ${query}: ${error.message}\n${stderr}`));
+          else resolveSql(stdout.split('\n').filter((l) => l !== ''));
+        });
+    });
+  }
+}
+
+// --- Credentials ---------------------------------------------------------------------------
+
+export function basic(app, { key = app.api_key, secret = app.api_secret } = {}) {
+  return 'Basic ' + Buffer.from(`${key}:${secret}`).toString('base64');
 }
 
 const b64url = (v) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
 
-// A JWT written by hand (so tests control every byte): RS256 with the given PEM key.
-export function jwt(app, { claims = {}, header = { alg: 'RS256', typ: 'JWT' }, key = app.private_key } = {}) {
+// A JWT written by hand (node:crypto only), so tests control every byte. Defaults are what the
+// Vonage SDKs send: header {alg: RS256, typ: JWT}; claims application_id, iat, jti, exp=iat+900.
+//   claims: merged over the defaults; omit: claim names to drop; header: replaces the header;
+//   key: the PEM private key to sign with (default the app's own).
+export function jwtFor(app, { claims = {}, omit = [], header = { alg: 'RS256', typ: 'JWT' }, key = app.private_key } = {}) {
   const now = Math.floor(Date.now() / 1000);
   const body = { application_id: app.application_id, iat: now, jti: randomUUID(), exp: now + 900, ...claims };
+  for (const name of omit) delete body[name];
   const input = `${b64url(header)}.${b64url(body)}`;
   const signer = createSign('RSA-SHA256');
   signer.update(input);
   return `${input}.${signer.sign(key).toString('base64url')}`;
 }
 
+export const bearer = (app, options) => `Bearer ${jwtFor(app, options)}`;
+
+// header.claims. (no signature), e.g. for alg "none".
 export function unsignedJwt(header, claims) {
-  return `${b64url(header)}.${b64url(claims)}`;
+  return `${b64url(header)}.${b64url(claims)}.`;
 }
 
-export const SMS = Object.freeze({ channel: 'sms', message_type: 'text', to: '447700900001', from: 'Herald', text: 'Hello' });
+// HS256 with an arbitrary secret (e.g. the app's RSA public key: the key-confusion attack).
+export function hs256Jwt(secret, claims, header = { alg: 'HS256', typ: 'JWT' }) {
+  const input = `${b64url(header)}.${b64url(claims)}`;
+  return `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
+}
+
+export function decodeJwt(token) {
+  const [h, p] = token.split('.');
+  return { header: JSON.parse(Buffer.from(h, 'base64url')), claims: JSON.parse(Buffer.from(p, 'base64url')) };
+}
+
+// --- Fixtures and assertions -----------------------------------------------------------------
+
+export const SMS = Object.freeze({ channel: 'sms', message_type: 'text', to: '447700900001', from: 'Herald', text: 'Hello from Herald' });
+export const WHATSAPP = Object.freeze({ channel: 'whatsapp', message_type: 'text', to: '447700900001', from: '447700900002', text: 'Hello' });
 export const RCS_TO_SMS = Object.freeze({
   channel: 'rcs', message_type: 'text', to: '447700900001', from: 'HeraldRCS', text: 'Hello',
   failover: [{ channel: 'sms', message_type: 'text', to: '447700900001', from: 'Herald', text: 'Hello' }],
 });
 
-export async function post(herald, auth, body, headers = {}) {
-  const res = await herald.fetch('/v1/messages', {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', Authorization: auth, ...headers },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let json = null;
-  try { json = JSON.parse(text); } catch { /* not JSON */ }
-  return { status: res.status, headers: res.headers, text, json };
+// Compatibility with the first version of the harness.
+export const jwt = jwtFor;
+export function post(herald, auth, body, headers = {}) { return herald.post(auth, body, headers); }
+
+// An RFC 7807 problem as Herald sends it: application/problem+json with type, title and
+// instance (the request id without dashes); `detail` a string when present.
+export function assertProblem(res, status, { title, type } = {}) {
+  assert.equal(res.status, status, `expected ${status}, got ${res.status}: ${res.text}`);
+  assert.match(res.headers.get('content-type') ?? '', /^application\/problem\+json\b/, `content-type for ${status}`);
+  assert.ok(res.json && typeof res.json === 'object', `problem body is not JSON: ${res.text}`);
+  assert.equal(typeof res.json.type, 'string', 'problem.type');
+  assert.equal(typeof res.json.title, 'string', 'problem.title');
+  assert.match(res.json.instance ?? '', /^[0-9a-f]{32}$/, 'problem.instance');
+  assert.equal(res.json.instance, res.requestId.replaceAll('-', '').toLowerCase(), 'instance = X-Request-Id without dashes');
+  if ('detail' in res.json) assert.equal(typeof res.json.detail, 'string', 'problem.detail');
+  if (title !== undefined) assert.equal(res.json.title, title);
+  if (type !== undefined) assert.equal(res.json.type, type);
+  return res.json;
 }
 
-export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+export function assertAccepted(res, { workflow = false } = {}) {
+  assert.equal(res.status, 202, `expected 202, got ${res.status}: ${res.text}`);
+  assert.match(res.headers.get('content-type') ?? '', /^application\/json\b/);
+  assert.match(res.json?.message_uuid ?? '', UUID_RE, 'message_uuid');
+  if (workflow) {
+    assert.match(res.json.workflow_id ?? '', /^[0-9A-Za-z]{55}$/, 'workflow_id (55 alphanumerics, as Vonage)');
+    assert.deepEqual(Object.keys(res.json).sort(), ['message_uuid', 'workflow_id']);
+  } else {
+    assert.deepEqual(Object.keys(res.json), ['message_uuid']);
+  }
+  return res.json;
+}
+
+// Sends one raw HTTP/1.1 request over TCP (for what fetch cannot send or must not wait for) and
+// resolves with {status, headers, body} as soon as a full response arrived, or when the server
+// closes. Write errors (EPIPE/ECONNRESET after an early answer) are tolerated.
+export function rawRequest(base, data, { timeout = REQUEST_TIMEOUT_MS } = {}) {
+  const { hostname, port } = new URL(base);
+  return withTimeout(new Promise((resolveRaw, reject) => {
+    const socket = connect({ host: hostname, port: Number(port) });
+    let buf = Buffer.alloc(0);
+    let done = false;
+    const finish = (err) => {
+      if (done) return;
+      const parsed = parseResponse(buf);
+      if (parsed) { done = true; socket.destroy(); resolveRaw(parsed); return; }
+      if (err !== undefined) { done = true; socket.destroy(); reject(err ?? new Error(`no HTTP response; got ${JSON.stringify(buf.toString('latin1').slice(0, 200))}`)); }
+    };
+    socket.on('data', (d) => { buf = Buffer.concat([buf, d]); finish(); });
+    socket.on('end', () => finish(null));
+    socket.on('close', () => finish(null));
+    socket.on('error', (e) => { if (!['EPIPE', 'ECONNRESET'].includes(e.code)) finish(e); });
+    socket.on('connect', () => { socket.write(data, () => {}); });
+  }), timeout, 'raw request got no response');
+}
+
+function parseResponse(buf) {
+  const end = buf.indexOf('\r\n\r\n');
+  if (end < 0) return null;
+  const lines = buf.subarray(0, end).toString('latin1').split('\r\n');
+  const m = lines[0].match(/^HTTP\/1\.[01] (\d{3})/);
+  if (!m) return null;
+  const headers = {};
+  for (const line of lines.slice(1)) {
+    const i = line.indexOf(':');
+    headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
+  }
+  const length = Number(headers['content-length'] ?? 0);
+  if (buf.length < end + 4 + length) return null;
+  const body = buf.subarray(end + 4, end + 4 + length).toString('utf8');
+  return { status: Number(m[1]), headers, body };
+}
