@@ -1,138 +1,498 @@
 #!/usr/bin/env bash
-# Durable-accept benchmark (issue 2): Herald vs this machine's ceiling vs Kannel, one batch,
-# one load generator (wrk, 1 thread, CONNS connections — the Kannel peer harness's own).
+# Durable-accept benchmark: Herald against this machine's ceiling and against Kannel, in ONE
+# batch, with ONE load generator (bench/loadgen.cpp, herald_loadgen) and the same settings for
+# every target.
 #
-#   bench/accept_bench.sh            # ~4 min; writes $OUT/table.md
-#   DURATION=20 bench/accept_bench.sh
+#   bench/accept_bench.sh                    # ~4 min; prints and writes $OUT/table.md
+#   DURATION=20 REPS=2 bench/accept_bench.sh
+#   BUILD=0 HERALD=/path/to/herald bench/accept_bench.sh
 #
-# Runs, interleaved so machine drift hits all alike:
-#   ceiling   nginx answering a constant 202 (2 workers)
-#   herald    SMS, and RCS->SMS failover: max throughput, then paced at RATE req/s
-#   kannel    ../shared/peers/kannel/run.sh STORE=none and STORE=file (no DLR), max throughput
-# After each Herald run the database is checked: rows >= acknowledged messages.
-set -euo pipefail
-HERE=$(cd "$(dirname "$0")/.." && pwd)
-cd "$HERE"
+# Targets, interleaved in this order (REPS times), each closed loop for DURATION s and then
+# open loop at RATE req/s for DURATION s:
+#   ceiling         herald_trivial_server: constant 202, Herald's own Beast stack and threading
+#   nginx           (NGINX=1, closed loop only) nginx `return 202`, 2 workers: for reference
+#   herald_sms      POST /v1/messages, SMS, Basic auth, fresh data dir
+#   herald_rcs      POST /v1/messages, RCS with an SMS failover (2 message rows per request)
+#   kannel_none     Kannel 1.4.5 GET /cgi-bin/sendsms, no store, no DLR
+#   kannel_file     same with store-type=file (Kannel's file store does not fsync)
+# After every Herald run: `select count(*) from message` must be >= acknowledged rows.
+#
+# Environment (defaults in brackets):
+#   DURATION [15] s per run   RATE [10000] open-loop req/s   CONNS [32] closed-loop connections
+#   OPEN_CONNS [64] open-loop connections   LG_THREADS [1] load generator threads
+#   IO_THREADS [2] Herald and ceiling I/O threads   REPS [1]   NGINX [1]   KANNEL [1]
+#   BUILD [1] configure + build the Release binaries (-j2) in BUILD_DIR [build/release]
+#   HERALD [BUILD_DIR/cmd/herald/herald]   OUT [mktemp -d]   MAX_REQ [3000000] per run
+#   ALLOW_STALE [0] when the build fails, still measure an existing (older) Herald binary
+#   PRUNE [1] delete Herald databases and Kannel stores after counting
+#   DOCS_FIGURES: path of a markdown file to copy the table into (nothing by default)
+#
+# Every process is started by this script, remembered by PID, and stopped by PID (trap EXIT).
+# Every load run is bounded by the generator's --duration, --max-requests and hard time cap,
+# and wrapped in `timeout`. Only 127.0.0.1 is used.
+set -u -o pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DURATION=${DURATION:-15}
-CONNS=${CONNS:-32}
 RATE=${RATE:-10000}
-PACED_CONNS=${PACED_CONNS:-50}
+CONNS=${CONNS:-32}
+OPEN_CONNS=${OPEN_CONNS:-64}
+LG_THREADS=${LG_THREADS:-1}
 IO_THREADS=${IO_THREADS:-2}
-OUT=${OUT:-$(mktemp -d -t herald-bench-XXXXXX)}
-mkdir -p "$OUT"
-KANNEL=${KANNEL:-$HERE/../shared/peers/kannel/run.sh}
-PORT_HERALD=18180
+REPS=${REPS:-1}
+NGINX=${NGINX:-1}
+KANNEL=${KANNEL:-1}
+BUILD=${BUILD:-1}
+BUILD_DIR=${BUILD_DIR:-$ROOT/build/release}
+HERALD=${HERALD:-$BUILD_DIR/cmd/herald/herald}
+MAX_REQ=${MAX_REQ:-3000000}
+PRUNE=${PRUNE:-1}
+OUT=${OUT:-$(mktemp -d -t herald-accept-bench-XXXXXX)}
+DOCS_FIGURES=${DOCS_FIGURES:-}
+
 PORT_CEILING=18181
+PORT_HERALD=18180
+PORT_NGINX=18182
+KANNEL_PORTS="13000 13001 13010 13013"
+SENDSMS_PATH='/cgi-bin/sendsms?username=bench&password=benchpw&from=12345&text=bench%20message&to=467{n:08}'
 
-for b in wrk nginx sqlite3; do
-  command -v $b >/dev/null || { echo "installing wrk nginx-light sqlite3 kannel kannel-extras" >&2;
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx-light sqlite3 kannel kannel-extras >/dev/null; break; }
+log() { echo "[$(date +%T)] $*" >&2; }
+die() { log "accept_bench: $*"; exit 1; }
+
+for v in DURATION RATE CONNS OPEN_CONNS LG_THREADS IO_THREADS REPS MAX_REQ; do
+  [[ ${!v} =~ ^[0-9]+$ ]] && [ "${!v}" -gt 0 ] || die "$v must be a positive integer"
 done
-HERALD_SKIP_NPM=1 scripts/deps.sh
-cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=clang++-19 \
-  -DHERALD_BUILD_TESTS=OFF >/dev/null
-cmake --build build/release --target herald -j"$(nproc)" >/dev/null
-HERALD=$HERE/build/release/cmd/herald/herald
+[ "$DURATION" -le 600 ] || die "DURATION must be <= 600"
+mkdir -p "$OUT" || die "cannot create $OUT"
+OUT=$(cd "$OUT" && pwd)
+log "results in $OUT"
 
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
+# ------------------------------------------------------------------------------ processes
+declare -a PIDS=() PNAMES=()
+alive() { kill -0 "$1" 2>/dev/null; }
+remember() { PIDS+=("$1"); PNAMES+=("$2"); }
+stop_pid() {  # pid name [signal]
+  local pid=$1 name=$2 sig=${3:-TERM} i
+  alive "$pid" || return 0
+  kill -"$sig" "$pid" 2>/dev/null
+  for ((i = 0; i < 150; i++)); do alive "$pid" || return 0; sleep 0.1; done
+  kill -"$sig" "$pid" 2>/dev/null   # Kannel: a second request forces shutdown
+  for ((i = 0; i < 50; i++)); do alive "$pid" || return 0; sleep 0.1; done
+  log "WARNING: SIGKILL $name ($pid)"
+  kill -KILL "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+}
+cleanup() {
+  local i
+  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do stop_pid "${PIDS[$i]}" "${PNAMES[$i]}"; done
+  PIDS=(); PNAMES=()
+}
 trap cleanup EXIT
+trap 'log "interrupted"; exit 130' INT TERM
 
+port_busy() { ss -Hltn "sport = :$1" | grep -q .; }
+wait_for() {  # timeout_s pid description command...
+  local t=$1 pid=$2 what=$3 i; shift 3
+  for ((i = 0; i < t * 10; i++)); do
+    "$@" && return 0
+    alive "$pid" || { log "$what: process $pid exited"; return 1; }
+    sleep 0.1
+  done
+  log "timed out waiting for $what"; return 1
+}
+cpu_ticks() { [ -r "/proc/$1/stat" ] && sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}' || echo 0; }
+HZ=$(getconf CLK_TCK)
+
+# ------------------------------------------------------------------------------ build
+LOADGEN=$BUILD_DIR/bench/herald_loadgen
+TRIVIAL=$BUILD_DIR/bench/herald_trivial_server
+if [ "$BUILD" = 1 ]; then
+  log "building Release (herald, herald_loadgen, herald_trivial_server) in $BUILD_DIR"
+  if cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+       -DCMAKE_CXX_COMPILER=clang++-19 -DHERALD_BUILD_BENCHMARKS=ON -DHERALD_BUILD_TESTS=OFF \
+       > "$OUT/build.log" 2>&1; then
+    cmake --build "$BUILD_DIR" -j2 --target herald_loadgen herald_trivial_server >> "$OUT/build.log" 2>&1 \
+      || log "WARNING: building the bench tools failed (see $OUT/build.log)"
+    cmake --build "$BUILD_DIR" -j2 --target herald >> "$OUT/build.log" 2>&1 || BUILD_FAILED=1
+  else
+    BUILD_FAILED=1
+  fi
+fi
+HERALD_NOTE=""
+if [ "${BUILD_FAILED:-0}" = 1 ]; then
+  # The current tree does not build. An older binary may still be there: measure it only when
+  # asked to (ALLOW_STALE=1), and say so in the table.
+  if [ "${ALLOW_STALE:-0}" = 1 ] && [ -x "$HERALD" ]; then
+    HERALD_NOTE="STALE HERALD BINARY: the current tree failed to build; measured $HERALD of $(date -r "$HERALD" -Is)"
+    log "WARNING: $HERALD_NOTE"
+  else
+    log "WARNING: building Herald failed (see $OUT/build.log): Herald rows will be pending (ALLOW_STALE=1 uses an existing binary)"
+    HERALD=
+  fi
+fi
+if ! [ -x "$LOADGEN" ] || ! [ -x "$TRIVIAL" ]; then
+  # The project does not configure/build yet: compile the two tools on their own (header-only
+  # Asio/Beast), so the ceiling and Kannel rows can still be measured.
+  log "compiling the bench tools standalone into $OUT/bin"
+  mkdir -p "$OUT/bin"
+  LOADGEN=$OUT/bin/herald_loadgen TRIVIAL=$OUT/bin/herald_trivial_server
+  clang++-19 -O2 -DNDEBUG -std=c++20 -o "$LOADGEN" "$ROOT/bench/loadgen.cpp" -pthread \
+    && clang++-19 -O2 -DNDEBUG -std=c++20 -o "$TRIVIAL" "$ROOT/bench/trivial_server.cpp" -pthread \
+    || die "cannot compile the bench tools"
+fi
+if [ -n "$HERALD" ] && [ -x "$HERALD" ]; then
+  cache=$(dirname "$(dirname "$(dirname "$HERALD")")")/CMakeCache.txt
+  btype=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$cache" 2>/dev/null)
+  sanit=$(sed -n 's/^HERALD_SANITIZE:[A-Z]*=//p' "$cache" 2>/dev/null)
+  if [ "$btype" != Release ] || [ -n "$sanit" ]; then
+    HERALD_NOTE="${HERALD_NOTE:+$HERALD_NOTE; }NOT A RELEASE BUILD (build type '${btype:-unknown}', sanitizers '${sanit}'): smoke test only, figures not valid"
+    log "WARNING: $HERALD_NOTE"
+  fi
+else
+  log "WARNING: no Herald binary: Herald rows will be pending"
+  HERALD=
+fi
+
+# ------------------------------------------------------------------------------ environment
+[ "$BUILD" = 1 ] && sleep 3   # let the compiler's load settle
+STAMP=$(date -Is)
 {
-  echo "date: $(date -Is)"
-  echo "host: $(uname -srm), $(nproc) cores, $(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo)"
+  echo "date: $STAMP"
+  echo "host: $(uname -srm), nproc $(nproc), $(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo)"
+  echo "mem: $(awk '/MemTotal/{printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
+  grep PRETTY_NAME /etc/os-release
+  echo "compiler: $(clang++-19 --version | head -1)"
+  echo "kannel: $(dpkg-query -W -f='${Version}' kannel 2>/dev/null); $(nginx -v 2>&1 | head -1)"
+  echo "data filesystem: $(df -T "$OUT" | awk 'NR==2{print $1, $2}')"
+  echo "herald: ${HERALD:-none}${HERALD:+ (binary of $(date -r "$HERALD" -Is))} ${HERALD_NOTE}"
+  echo "herald source: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)$(git -C "$ROOT" diff --quiet HEAD -- 2>/dev/null || echo ' + uncommitted changes')"
+  echo "loadgen: $LOADGEN -t $LG_THREADS; closed loop -c $CONNS; open loop -c $OPEN_CONNS at $RATE/s; $DURATION s per run; REPS $REPS"
+  echo "server io threads: $IO_THREADS (herald --io-threads, ceiling --io-threads)"
   echo "loadavg before: $(cat /proc/loadavg)"
-  echo "wrk -t1 -c$CONNS -d${DURATION}s; paced: -c$PACED_CONNS at ~$RATE req/s; herald --io-threads $IO_THREADS"
-} | tee "$OUT/env.txt"
+} > "$OUT/env.txt"
+cat "$OUT/env.txt" >&2
 
-# ---- ceiling
-sed -e "s|PIDFILE|$OUT/nginx.pid|" -e "s|ERRLOG|$OUT/nginx.err|" -e "s|PORT|$PORT_CEILING|" \
-  bench/ceiling-nginx.conf > "$OUT/nginx.conf"
-nginx -c "$OUT/nginx.conf"
-sleep 0.5
-PIDS+=("$(cat "$OUT/nginx.pid")")
-
-# ---- herald
-DATA="$OUT/herald-data"
-mkdir -p "$DATA"
-"$HERALD" app create --name bench --data-dir "$DATA" --private-key-path "$DATA/bench.key" > "$DATA/app.json"
-KEY=$(sed -n 's/.*"api_key":"\([^"]*\)".*/\1/p' "$DATA/app.json")
-SECRET=$(sed -n 's/.*"api_secret":"\([^"]*\)".*/\1/p' "$DATA/app.json")
-export HB_AUTH="Basic $(printf '%s:%s' "$KEY" "$SECRET" | base64 -w0)"
-"$HERALD" serve --data-dir "$DATA" --listen 127.0.0.1:$PORT_HERALD --io-threads "$IO_THREADS" \
-  --log-level warn > "$OUT/herald.out" 2> "$OUT/herald.err" &
-PIDS+=("$!")
-for _ in $(seq 1 100); do grep -q listening "$OUT/herald.out" && break; sleep 0.1; done
-
-# run NAME URL KIND CONNS DELAY_MS -> $OUT/NAME.txt with the HB_RESULT line
-run() {
-  local name=$1 url=$2 kind=$3 conns=$4 delay=$5
-  HB_KIND=$kind HB_DELAY_MS=$delay timeout $((DURATION + 30)) \
-    wrk -t1 -c"$conns" -d"${DURATION}s" --latency -s bench/accept.lua "$url" > "$OUT/$name.txt" 2>&1 || true
-  grep -E '^HB_(RESULT|FIRST_BAD)' "$OUT/$name.txt" | sed "s/^/$name: /"
+# ------------------------------------------------------------------------------ load runs
+# run_load NAME SERVER_PIDS URL EXTRA_ARGS... -> $OUT/NAME.json (+ cpu fields appended)
+run_load() {
+  local name=$1 pids=$2 url=$3; shift 3
+  local mode_args=(-c "$CONNS")
+  case $name in *_open*) mode_args=(-c "$OPEN_CONNS" --rate "$RATE");; esac
+  local p before=() t0 t1 lg_time
+  for p in $pids; do before+=("$(cpu_ticks "$p")"); done
+  t0=$(date +%s.%N)
+  TIMEFORMAT='%R %U %S'
+  { time timeout -s KILL $((DURATION + 60)) "$LOADGEN" --url "$url" -t "$LG_THREADS" \
+      -d "$DURATION" --max-requests "$MAX_REQ" --label "$name" "${mode_args[@]}" "$@" \
+      > "$OUT/$name.json" 2> "$OUT/$name.err" ; } 2> "$OUT/$name.time"
+  t1=$(date +%s.%N)
+  local i=0 ticks=0
+  for p in $pids; do ticks=$((ticks + $(cpu_ticks "$p") - ${before[$i]})); i=$((i + 1)); done
+  read -r lg_wall lg_user lg_sys < "$OUT/$name.time"
+  python3 - "$OUT/$name.json" "$ticks" "$HZ" "$t0" "$t1" "$lg_user" "$lg_sys" <<'PY' || log "WARNING: $1 produced no JSON"
+import json, sys
+path, ticks, hz, t0, t1, u, s = sys.argv[1:]
+d = json.load(open(path))
+wall = float(t1) - float(t0)
+d["server_cpu_pct"] = round(int(ticks) / int(hz) / wall * 100, 1)
+d["loadgen_cpu_pct"] = round((float(u) + float(s)) / wall * 100, 1)
+json.dump(d, open(path, "w"))
+PY
+  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("%-22s ok/s %9.1f  p50 %7.3f  p99 %8.3f ms  ok %d/%d  errors %d  server cpu %s%%  loadgen cpu %s%%%s" % (d["label"], d["ok_rate"], d["latency_ms"]["p50"], d["latency_ms"]["p99"], d["ok"], d["completed"], d["errors"], d["server_cpu_pct"], d["loadgen_cpu_pct"], "" if d["mode"]=="closed" else "  kept_up " + str(d["kept_up"])))' "$OUT/$name.json" >&2 2>/dev/null
   sleep 2
 }
-val() { sed -n "s/.*HB_RESULT.* $2=\([0-9.]*\).*/\1/p" "$OUT/$1.txt"; }
+ok_of() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ok"])' "$OUT/$1.json" 2>/dev/null || echo 0; }
 
-rows_before=0
-messages() { sqlite3 "$DATA/herald.db" 'select count(*) from message'; }
+# ------------------------------------------------------------------------------ ceiling
+ceiling_runs() {  # rep
+  port_busy $PORT_CEILING && { log "port $PORT_CEILING busy: ceiling skipped"; return; }
+  "$TRIVIAL" --listen 127.0.0.1:$PORT_CEILING --io-threads "$IO_THREADS" > "$OUT/ceiling-r$1.out" 2>&1 &
+  local pid=$!; remember $pid trivial_server
+  wait_for 10 $pid "ceiling server" grep -q listening "$OUT/ceiling-r$1.out" || return
+  local url=http://127.0.0.1:$PORT_CEILING/v1/messages
+  run_load ceiling_closed-r$1 "$pid" "$url" -X POST "${HB_HEADERS[@]}" --body-file "$OUT/sms.json" --expect-status 202
+  run_load ceiling_open-r$1 "$pid" "$url" -X POST "${HB_HEADERS[@]}" --body-file "$OUT/sms.json" --expect-status 202
+  stop_pid $pid trivial_server
+}
 
-run ceiling            http://127.0.0.1:$PORT_CEILING sms "$CONNS" 0
-run herald_sms         http://127.0.0.1:$PORT_HERALD  sms "$CONNS" 0
-run herald_failover    http://127.0.0.1:$PORT_HERALD  failover "$CONNS" 0
-run ceiling_paced      http://127.0.0.1:$PORT_CEILING sms "$PACED_CONNS" $((PACED_CONNS * 1000 / RATE))
-run herald_sms_paced   http://127.0.0.1:$PORT_HERALD  sms "$PACED_CONNS" $((PACED_CONNS * 1000 / RATE))
+nginx_runs() {  # rep
+  port_busy $PORT_NGINX && { log "port $PORT_NGINX busy: nginx skipped"; return; }
+  local dir=$OUT/nginx-r$1; mkdir -p "$dir/tmp"
+  cat > "$dir/nginx.conf" <<EOF
+worker_processes 2;
+daemon off;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  keepalive_requests 10000000;
+  client_body_buffer_size 16k;
+  client_body_temp_path $dir/tmp;
+  proxy_temp_path $dir/tmp; fastcgi_temp_path $dir/tmp; uwsgi_temp_path $dir/tmp; scgi_temp_path $dir/tmp;
+  server {
+    listen 127.0.0.1:$PORT_NGINX;
+    location / {
+      default_type application/json;
+      return 202 '{"message_uuid":"aaaaaaaa-bbbb-4ccc-8ddd-0123456789ab"}';
+    }
+  }
+}
+EOF
+  nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" > "$dir/stdout" 2>&1 &
+  local pid=$!; remember $pid nginx
+  wait_for 10 $pid "nginx" port_busy $PORT_NGINX || return
+  local kids; kids="$pid $(pgrep -P $pid | tr '\n' ' ')"
+  run_load nginx_closed-r$1 "$kids" http://127.0.0.1:$PORT_NGINX/v1/messages -X POST \
+    "${HB_HEADERS[@]}" --body-file "$OUT/sms.json" --expect-status 202
+  stop_pid $pid nginx QUIT
+}
 
-# Durability check: every acknowledged request is in the database (SMS 1 row, failover 2 rows).
-acked=$(awk -v a="$(val herald_sms accepted)" -v b="$(val herald_failover accepted)" \
-            -v c="$(val herald_sms_paced accepted)" 'BEGIN{printf "%d", a + 2*b + c}')
-stored=$(messages)
-echo "durability: acknowledged message rows $acked, stored $stored" | tee -a "$OUT/env.txt"
-[ "$stored" -ge "$acked" ] || { echo "LOST ACKNOWLEDGED MESSAGES" >&2; exit 1; }
-
-# ---- kannel (its own harness, same wrk settings)
-for store in none file; do
-  if [ -x "$KANNEL" ] || [ -f "$KANNEL" ]; then
-    STORE=$store DLR_MASK=0 DURATION=$DURATION CONNS=$CONNS THREADS=1 RUNS_DIR="$OUT/kannel" \
-      LABEL=$store timeout $((DURATION + 300)) bash "$KANNEL" > "$OUT/kannel_$store.log" 2>&1 || true
-    f=$(ls -d "$OUT"/kannel/*store_$store* 2>/dev/null | head -1)/result.json
-    if [ -f "$f" ]; then
-      python3 - "$f" "$store" > "$OUT/kannel_$store.txt" <<'PY'
-import json, sys
-r = json.load(open(sys.argv[1]))["http"]
-print(f"HB_RESULT rps={r['accept_per_s']} lat_p50_ms={r['latency_ms']['p50']} lat_p99_ms={r['latency_ms']['p99']} accepted={r['accepted_0']}")
-PY
-      sed "s/^/kannel_$store: /" "$OUT/kannel_$store.txt"
+# ------------------------------------------------------------------------------ herald
+DURABILITY_FAIL=0
+herald_runs() {  # kind(sms|rcs) rep
+  local kind=$1 rep=$2 rows_per=1
+  [ "$kind" = rcs ] && rows_per=2
+  if [ -z "$HERALD" ]; then log "herald_$kind: pending (no binary)"; return; fi
+  port_busy $PORT_HERALD && { log "port $PORT_HERALD busy: herald skipped"; return; }
+  local dir; dir=$(mktemp -d -p "$OUT" "herald-$kind-r$rep-XXXX")
+  "$HERALD" app create --name bench --data-dir "$dir" --private-key-path "$dir/bench.key" \
+    > "$dir/app.json" 2> "$dir/app.err" || { log "herald app create failed: $(cat "$dir/app.err")"; return; }
+  local auth
+  auth=$(python3 -c 'import json,sys,base64; a=json.load(open(sys.argv[1])); print(base64.b64encode((a["api_key"]+":"+a["api_secret"]).encode()).decode())' "$dir/app.json") \
+    || { log "cannot read the application credentials"; return; }
+  local token; token=$(tr -dc 'A-Za-z0-9' < /dev/urandom | head -c 32)
+  "$HERALD" serve --listen 127.0.0.1:$PORT_HERALD --data-dir "$dir" --admin-token "$token" \
+    --io-threads "$IO_THREADS" --log-level warn > "$dir/herald.out" 2> "$dir/herald.err" &
+  local pid=$!; remember $pid herald
+  wait_for 20 $pid "herald" grep -q 'herald: listening on' "$dir/herald.out" || return
+  local url=http://127.0.0.1:$PORT_HERALD/v1/messages acked=0 stored mode start
+  for mode in closed open; do
+    start=0; [ $mode = open ] && start=5000000
+    run_load herald_${kind}_$mode-r$rep "$pid" "$url" -X POST -H "Authorization: Basic $auth" \
+      "${HB_HEADERS[@]}" --body-file "$OUT/$kind.json" --expect-status 202 --start $start
+    acked=$((acked + rows_per * $(ok_of herald_${kind}_$mode-r$rep)))
+    stored=$(sqlite3 "$dir/herald.db" 'select count(*) from message' 2>>"$dir/sqlite.err" || echo -1)
+    echo "herald_${kind}_$mode-r$rep acknowledged_rows=$acked stored_rows=$stored" >> "$OUT/durability.txt"
+    if [ "$stored" -ge "$acked" ]; then
+      log "durability herald_${kind}_$mode: stored $stored >= acknowledged $acked"
+    else
+      log "DURABILITY FAILURE herald_${kind}_$mode: stored $stored < acknowledged $acked"
+      DURABILITY_FAIL=1
     fi
+  done
+  stop_pid $pid herald
+  du -sh "$dir" | awk '{print "herald data dir size: " $1}' >> "$dir/size.txt"
+  [ "$PRUNE" = 1 ] && rm -f "$dir"/herald.db*
+}
+
+# ------------------------------------------------------------------------------ kannel
+# Adapted from ../shared/peers/kannel/run.sh: bearerbox + fakesmsc (receive-only) + smsbox on
+# 127.0.0.1, no DLR, log level warning. Never connect to the fake-SMSC port (13010) ourselves.
+status_txt() { curl -s --max-time 5 http://127.0.0.1:13000/status.txt; }
+bb_backlog() {  # prints queued + store size (0 when everything reached fakesmsc)
+  status_txt | awk '
+    /^SMS: received/ { st=$0; sub(/.*store size /,"",st); store=st+0 }
+    /FAKE:13010/     { q=$0; sub(/.*failed [0-9]+, queued /,"",q); sub(/ msgs.*/,"",q); queued=q+0 }
+    END { if (store < 0) store = 0; print queued + store }'
+}
+kannel_drain() {  # bounded: 60 s total, 10 s without progress
+  local v last=-1 t0 tl now
+  t0=$(date +%s); tl=$t0
+  while :; do
+    v=$(bb_backlog); now=$(date +%s)
+    [ "${v:-1}" -eq 0 ] && return 0
+    [ "$v" != "$last" ] && { last=$v; tl=$now; }
+    (( now - tl >= 10 || now - t0 >= 60 )) && { log "WARNING: kannel backlog stuck at $v"; return 1; }
+    sleep 0.2
+  done
+}
+kannel_runs() {  # store(none|file) rep
+  local store=$1 rep=$2 p
+  for b in /usr/sbin/bearerbox /usr/sbin/smsbox /usr/lib/kannel/test/fakesmsc; do
+    [ -x "$b" ] || { log "$b missing (apt-get install kannel kannel-extras): kannel skipped"; return; }
+  done
+  for p in $KANNEL_PORTS; do port_busy "$p" && { log "port $p busy: kannel skipped"; return; }; done
+  local dir=$OUT/kannel-$store-r$rep store_lines="# store: none -- messages live in RAM only"
+  mkdir -p "$dir"
+  [ "$store" = file ] && store_lines="store-type = file
+store-location = \"$dir/kannel.store\"
+store-dump-freq = 10"
+  cat > "$dir/kannel.conf" <<EOF
+group = core
+admin-port = 13000
+admin-interface = "127.0.0.1"
+admin-password = benchadmin
+admin-deny-ip = "*.*.*.*"
+admin-allow-ip = "127.0.0.1"
+smsbox-port = 13001
+smsbox-interface = "127.0.0.1"
+box-deny-ip = "*.*.*.*"
+box-allow-ip = "127.0.0.1"
+log-file = "$dir/bearerbox.log"
+log-level = 2
+dlr-storage = internal
+$store_lines
+
+group = smsc
+smsc = fake
+smsc-id = fake1
+host = 127.0.0.1
+our-host = 127.0.0.1
+port = 13010
+connect-allow-ip = 127.0.0.1
+
+group = smsbox
+bearerbox-host = 127.0.0.1
+bearerbox-port = 13001
+sendsms-port = 13013
+sendsms-interface = "127.0.0.1"
+log-file = "$dir/smsbox.log"
+log-level = 2
+immediate-sendsms-reply = false
+
+group = sendsms-user
+username = bench
+password = benchpw
+max-messages = 1
+concatenation = false
+
+group = sms-service
+keyword = default
+text = "ok"
+max-messages = 0
+catch-all = true
+EOF
+  (cd "$dir" && exec /usr/sbin/bearerbox -v 3 kannel.conf > bearerbox.stdout 2>&1) &
+  local bb=$!; remember $bb bearerbox
+  wait_for 20 $bb "bearerbox :13010" port_busy 13010 || return
+  wait_for 20 $bb "bearerbox :13001" port_busy 13001 || return
+  /usr/lib/kannel/test/fakesmsc -H 127.0.0.1 -r 13010 -i 0 -m 0 -v 1 "100 200 text unused" \
+    > "$dir/fakesmsc.log" 2>&1 &
+  local fs=$!; remember $fs fakesmsc
+  (cd "$dir" && exec /usr/sbin/smsbox -v 3 kannel.conf > smsbox.stdout 2>&1) &
+  local sb=$!; remember $sb smsbox
+  smsc_online() { status_txt | grep -q 'FAKE:13010 (online'; }
+  smsbox_linked() { status_txt | grep -q 'smsbox:.*on-line'; }
+  sendsms_up() { [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 http://127.0.0.1:13013/cgi-bin/sendsms)" = 403 ]; }
+  wait_for 20 $bb "fake SMSC online" smsc_online || return
+  wait_for 20 $sb "smsbox linked" smsbox_linked || return
+  wait_for 20 $sb "sendsms answering" sendsms_up || return
+  sleep 1
+  local mode start
+  for mode in closed open; do
+    start=0; [ $mode = open ] && start=50000000
+    run_load kannel_${store}_$mode-r$rep "$bb $sb $fs" "http://127.0.0.1:13013$SENDSMS_PATH" \
+      --expect-status 202 --expect-body-prefix "0:" --expect-body-prefix "3:" --start $start
+    kannel_drain
+  done
+  status_txt > "$dir/status-end.txt"
+  stop_pid $fs fakesmsc INT
+  stop_pid $sb smsbox
+  stop_pid $bb bearerbox
+  local accepted received
+  accepted=$(( $(ok_of kannel_${store}_closed-r$rep) + $(ok_of kannel_${store}_open-r$rep) ))
+  received=$(sed -n 's/.*fakesmsc: [0-9]* messages sent and \([0-9]*\) received.*/\1/p' "$dir/fakesmsc.log" | tail -1)
+  echo "kannel_${store}-r$rep accepted=$accepted delivered_to_fakesmsc=${received:-unknown}" >> "$OUT/durability.txt"
+  [ "$PRUNE" = 1 ] && rm -f "$dir"/kannel.store*
+}
+
+# ------------------------------------------------------------------------------ request bodies
+cat > "$OUT/sms.json" <<'EOF'
+{"channel":"sms","message_type":"text","to":"4477009{n:05}","from":"Herald","text":"Benchmark message {n}","client_ref":"b{n}"}
+EOF
+cat > "$OUT/rcs.json" <<'EOF'
+{"channel":"rcs","message_type":"text","to":"4477009{n:05}","from":"HeraldRCS","text":"Benchmark message {n}","client_ref":"b{n}","failover":[{"channel":"sms","message_type":"text","to":"4477009{n:05}","from":"Herald","text":"Benchmark message {n}"}]}
+EOF
+HB_HEADERS=(-H "Content-Type: application/json")
+
+# ------------------------------------------------------------------------------ the batch
+BATCH_T0=$(date +%s)
+for rep in $(seq 1 "$REPS"); do
+  log "=== rep $rep/$REPS"
+  ceiling_runs "$rep"
+  [ "$NGINX" = 1 ] && command -v nginx > /dev/null && nginx_runs "$rep"
+  herald_runs sms "$rep"
+  herald_runs rcs "$rep"
+  if [ "$KANNEL" = 1 ]; then
+    kannel_runs none "$rep"
+    kannel_runs file "$rep"
   fi
 done
+cleanup
 echo "loadavg after: $(cat /proc/loadavg)" >> "$OUT/env.txt"
+echo "batch wall time: $(( $(date +%s) - BATCH_T0 )) s" >> "$OUT/env.txt"
 
-python3 - "$OUT" > "$OUT/table.md" <<'PY'
-import os, re, sys
-out = sys.argv[1]
-def get(name):
-    p = os.path.join(out, name + ".txt")
-    if not os.path.exists(p): return {}
-    m = re.search(r"HB_RESULT (.*)", open(p).read())
-    return dict(kv.split("=") for kv in m.group(1).split()) if m else {}
-rows = [("ceiling (nginx constant 202)", "ceiling"), ("Herald SMS, durable", "herald_sms"),
-        ("Herald RCS->SMS failover, durable", "herald_failover"),
-        ("Kannel sendsms, store=none", "kannel_none"), ("Kannel sendsms, store=file", "kannel_file"),
-        ("ceiling, paced", "ceiling_paced"), ("Herald SMS, paced", "herald_sms_paced")]
-print("| run | accepted/s | p50 ms | p99 ms |\n|---|---:|---:|---:|")
-r = {}
-for label, key in rows:
-    d = get(key); r[key] = d
-    if d: print(f"| {label} | {float(d['rps']):,.0f} | {d['lat_p50_ms']} | {d['lat_p99_ms']} |")
+# ------------------------------------------------------------------------------ table
+python3 - "$OUT" "$RATE" "${HERALD:+1}" "$HERALD_NOTE" > "$OUT/table.md" <<'PY'
+import glob, json, os, re, statistics, sys
+out, rate, have_herald, note = sys.argv[1], float(sys.argv[2]), sys.argv[3] == "1", sys.argv[4]
+runs = {}
+for p in sorted(glob.glob(os.path.join(out, "*-r*.json"))):
+    m = re.match(r"(.+)_(closed|open)-r(\d+)\.json$", os.path.basename(p))
+    if not m: continue
+    try: d = json.load(open(p))
+    except Exception: continue
+    runs.setdefault((m.group(1), m.group(2)), []).append(d)
+def med(key, mode, f):
+    v = [f(d) for d in runs.get((key, mode), [])]
+    return statistics.median(v) if v else None
+def rate_of(key, mode="closed"): return med(key, mode, lambda d: d["ok_rate"])
+rows = [("ceiling", "ceiling: herald_trivial_server (Beast, same threading), constant 202"),
+        ("nginx", "nginx `return 202`, 2 workers (reference)"),
+        ("herald_sms", "**Herald SMS, durable**"),
+        ("herald_rcs", "**Herald RCS→SMS failover, durable** (2 rows/request)"),
+        ("kannel_none", "Kannel sendsms, store=none (RAM only)"),
+        ("kannel_file", "Kannel sendsms, store=file (no fsync)")]
+print(f"| target | closed loop: accepts/s | p50 ms | p99 ms | open loop {rate:,.0f}/s: achieved/s | p50 ms | p99 ms | p99.9 ms | kept up | server CPU % (closed) | loadgen CPU % (closed) |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|:---:|---:|---:|")
+def fmt(v, spec): return "—" if v is None else format(v, spec)
+for key, label in rows:
+    if key.startswith("herald") and not have_herald:
+        print(f"| {label} | pending | | | pending | | | | | | |"); continue
+    if not runs.get((key, "closed")) and not runs.get((key, "open")): continue
+    ko = runs.get((key, "open"), [])
+    kept = "—" if not ko else ("yes" if all(d.get("kept_up") for d in ko) else "**no**")
+    bad = sum(d["completed"] - d["ok"] + d["errors"] for k in ("closed", "open") for d in runs.get((key, k), []))
+    print(f"| {label}{' ⚠ '+str(bad)+' non-ok/errors' if bad else ''} | {fmt(rate_of(key), ',.0f')} | {fmt(med(key,'closed',lambda d:d['latency_ms']['p50']), '.2f')} | "
+          f"{fmt(med(key,'closed',lambda d:d['latency_ms']['p99']), '.2f')} | {fmt(rate_of(key,'open'), ',.0f')} | "
+          f"{fmt(med(key,'open',lambda d:d['latency_ms']['p50']), '.2f')} | {fmt(med(key,'open',lambda d:d['latency_ms']['p99']), '.2f')} | "
+          f"{fmt(med(key,'open',lambda d:d['latency_ms']['p999']), '.2f')} | {kept} | "
+          f"{fmt(med(key,'closed',lambda d:d.get('server_cpu_pct')), '.0f')} | {fmt(med(key,'closed',lambda d:d.get('loadgen_cpu_pct')), '.0f')} |")
+n = max((len(v) for v in runs.values()), default=0)
+print(f"\nMedians over {n} repetition(s). CPU % is of one core (200 % = both cores).")
+if note: print(f"\n**{note}**")
 def ratio(a, b):
-    try: return f"{float(r[a]['rps']) / float(r[b]['rps']):.2f}"
-    except Exception: return "n/a"
-print()
-print(f"- Herald SMS / ceiling: {ratio('herald_sms', 'ceiling')}")
-print(f"- Herald SMS / Kannel store=none: {ratio('herald_sms', 'kannel_none')}")
-print(f"- Herald SMS / Kannel store=file: {ratio('herald_sms', 'kannel_file')}")
-print(f"- Herald RCS->SMS / Kannel store=none: {ratio('herald_failover', 'kannel_none')}")
+    x, y = rate_of(a), rate_of(b)
+    return None if x is None or y is None or y == 0 else x / y
+print("\nRatios (closed-loop accepts/s):\n")
+for a, an in (("herald_sms", "Herald SMS"), ("herald_rcs", "Herald RCS→SMS")):
+    parts = []
+    for b, bn in (("ceiling", "ceiling"), ("kannel_none", "Kannel store=none"), ("kannel_file", "Kannel store=file")):
+        r = ratio(a, b)
+        parts.append(f"{an} / {bn} = {'pending' if (r is None and not have_herald) else fmt(r, '.2f')}")
+    print("- " + "; ".join(parts))
+print("\nTargets (Herald SMS):\n")
+sms, sms_open = rate_of("herald_sms"), runs.get(("herald_sms", "open"), [])
+def verdict(ok): return "pending" if ok is None else ("met" if ok else "**NOT met**")
+p99o = med("herald_sms", "open", lambda d: d["latency_ms"]["p99"])
+kept = all(d.get("kept_up") for d in sms_open) if sms_open else None
+r_ceil, r_kn = ratio("herald_sms", "ceiling"), ratio("herald_sms", "kannel_none")
+print(f"| target | measured | verdict |\n|---|---|---|")
+print(f"| ≥ 20,000 durable accepts/s | {fmt(sms, ',.0f')} | {verdict(None if sms is None else sms >= 20000)} |")
+print(f"| p99 ≤ 10 ms at a fixed {rate:,.0f} req/s | {fmt(p99o, '.2f')} ms, kept up: {kept} | {verdict(None if p99o is None else (p99o <= 10 and kept))} |")
+print(f"| ≥ 1/4 of the ceiling | {fmt(r_ceil, '.2f')} | {verdict(None if r_ceil is None else r_ceil >= 0.25)} |")
+print(f"| ≥ 1.75 × Kannel store=none | {fmt(r_kn, '.2f')} × | {verdict(None if r_kn is None else r_kn >= 1.75)} |")
 PY
+{
+  echo
+  echo "Environment:"
+  echo '```'
+  cat "$OUT/env.txt"
+  [ -f "$OUT/durability.txt" ] && cat "$OUT/durability.txt"
+  echo '```'
+} >> "$OUT/table.md"
 cat "$OUT/table.md"
-echo "results in $OUT"
+[ -n "$DOCS_FIGURES" ] && cp "$OUT/table.md" "$DOCS_FIGURES"
+log "results in $OUT (table.md, env.txt, <run>.json)"
+exit $DURABILITY_FAIL

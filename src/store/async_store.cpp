@@ -1,17 +1,22 @@
 #include "store/async_store.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <exception>
 #include <future>
 #include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/async_result.hpp>
+#include <boost/asio/append.hpp>
 #include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/prefer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 namespace herald::store {
@@ -20,21 +25,77 @@ namespace asio = boost::asio;
 
 namespace {
 
-// One queued operation: the function, its result, and how to wake its caller.
+// How a finished operation wakes its caller. Move-only and called exactly once, on a DB
+// thread (or on the submitting thread when the store is stopping).
+class Completion {
+ public:
+  virtual ~Completion() = default;
+  virtual void Complete(Result<void> result) = 0;
+};
+
+// Resumes a coroutine: posts its completion handler, with the result appended, to the
+// handler's associated executor (its strand). The handler is moved into the posted function,
+// so after Complete() nothing of it is left on the DB thread.
+template <class Handler>
+class HandlerCompletion final : public Completion {
+ public:
+  explicit HandlerCompletion(Handler handler)
+      : work_(asio::prefer(asio::get_associated_executor(handler),
+                           asio::execution::outstanding_work.tracked)),
+        handler_(std::move(handler)) {}
+
+  void Complete(Result<void> result) override {
+    // `work_` keeps the caller's io_context from running out of work while the operation is
+    // on a DB thread; it is released when this object is destroyed, after the post.
+    asio::post(work_, asio::append(std::move(handler_), std::move(result)));
+  }
+
+ private:
+  using Work = std::decay_t<decltype(asio::prefer(
+      std::declval<asio::associated_executor_t<Handler>>(),
+      asio::execution::outstanding_work.tracked))>;
+  Work work_;
+  Handler handler_;
+};
+
+// Wakes a thread blocked in WriteSync/ReadSync.
+class PromiseCompletion final : public Completion {
+ public:
+  std::future<Result<void>> future() { return promise_.get_future(); }
+  void Complete(Result<void> result) override { promise_.set_value(std::move(result)); }
+
+ private:
+  std::promise<Result<void>> promise_;
+};
+
+// One queued operation.
 struct Op {
   TxFunction fn;
   Result<void> result;
-  // Hands the result to the caller (posts its continuation); called once, on a DB thread.
-  std::function<void(Result<void>)> complete;
+  std::unique_ptr<Completion> completion;
 };
+
+// Runs a caller's operation. The DB threads are a boundary: an exception escaping `fn` would
+// terminate the process, so it becomes this operation's kInternal error (no what(): it may
+// carry row data).
+Result<void> Invoke(const TxFunction& fn, Tx& tx) noexcept {
+  try {
+    return fn(tx);
+  } catch (const std::exception&) {
+    return MakeError(Errc::kInternal, "store operation threw an exception");
+  } catch (...) {  // boundary of a DB thread: see above
+    return MakeError(Errc::kInternal, "store operation threw a non-standard exception");
+  }
+}
 
 }  // namespace
 
 class AsyncStore::Impl {
  public:
-  Impl(Store& store, AsyncStoreOptions options) : store_(store), options_(options) {
+  Impl(Store& store, AsyncStoreOptions options)
+      : store_(store), max_batch_(std::max<size_t>(1, options.max_batch)) {
     writer_ = std::thread([this] { WriterLoop(); });
-    for (int i = 0; i < std::max(1, options_.reader_threads); ++i) {
+    for (int i = 0; i < std::max(1, options.reader_threads); ++i) {
       readers_.emplace_back([this] { ReaderLoop(); });
     }
   }
@@ -50,13 +111,13 @@ class AsyncStore::Impl {
         return;
       }
     }
-    op->complete(MakeError(Errc::kUnavailable, "store is stopping"));
+    op->completion->Complete(MakeError(Errc::kUnavailable, "store is stopping"));
   }
 
   void Stop() {
+    std::lock_guard stop_lock(stop_mu_);  // a second caller returns only once threads are joined
     {
       std::lock_guard lock(mu_);
-      if (stopping_) return;
       stopping_ = true;
     }
     write_cv_.notify_all();
@@ -71,7 +132,8 @@ class AsyncStore::Impl {
 
  private:
   // Takes everything queued right now (up to max_batch): no waiting for a batch to fill, so an
-  // idle server adds no latency, and a busy one shares each fsync among many requests.
+  // idle server adds no latency, and a busy one shares each fsync among many requests (the ops
+  // that arrive during one commit form the next batch).
   void WriterLoop() {
     std::vector<std::unique_ptr<Op>> batch;
     for (;;) {
@@ -79,47 +141,53 @@ class AsyncStore::Impl {
         std::unique_lock lock(mu_);
         write_cv_.wait(lock, [this] { return stopping_ || !write_queue_.empty(); });
         if (write_queue_.empty()) return;  // stopping and drained
-        while (!write_queue_.empty() && batch.size() < options_.max_batch) {
+        while (!write_queue_.empty() && batch.size() < max_batch_) {
           batch.push_back(std::move(write_queue_.front()));
           write_queue_.pop_front();
         }
       }
       RunBatch(batch);
-      for (auto& op : batch) op->complete(std::move(op->result));
+      for (auto& op : batch) op->completion->Complete(std::move(op->result));
       batch.clear();
     }
   }
 
   void RunBatch(std::vector<std::unique_ptr<Op>>& batch) {
     operations_.fetch_add(batch.size());
-    if (batch.size() > 1) {
-      auto tx = store_.Begin(TxMode::kWrite);
-      if (tx) {
-        bool ok = true;
-        for (auto& op : batch) {
-          op->result = op->fn(**tx);
-          if (!op->result) {
-            ok = false;
-            break;
-          }
-        }
-        if (ok) {
-          auto committed = (*tx)->Commit();
-          if (committed) {
-            commits_.fetch_add(1);
-            return;
-          }
-        }
-      }
-      // Something failed: roll back (the Tx destructor) and give every operation a
-      // transaction of its own, so one bad operation cannot fail its neighbours.
+    if (batch.size() == 1) {
+      batch.front()->result = RunAlone(*batch.front());
+      return;
     }
+    {
+      auto tx = store_.Begin(TxMode::kWrite);
+      if (!tx) {
+        // Nothing ran; the store is busy or broken for everyone, so retrying each operation
+        // alone would only multiply the wait.
+        for (auto& op : batch) op->result = tl::make_unexpected(tx.error());
+        return;
+      }
+      if (RunTogether(**tx, batch)) return;
+    }  // the shared transaction is rolled back here, releasing the write connection
+    // An operation or the commit failed: every operation gets a transaction of its own, so
+    // one bad operation cannot fail its neighbours.
     for (auto& op : batch) op->result = RunAlone(*op);
+  }
+
+  // All of `batch` in `tx` and one commit (one fsync). False if an operation or the commit
+  // failed; the caller then rolls back.
+  bool RunTogether(Tx& tx, std::vector<std::unique_ptr<Op>>& batch) {
+    for (auto& op : batch) {
+      op->result = Invoke(op->fn, tx);
+      if (!op->result) return false;
+    }
+    if (!tx.Commit()) return false;
+    commits_.fetch_add(1);
+    return true;
   }
 
   Result<void> RunAlone(Op& op) {
     HERALD_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kWrite));
-    HERALD_RETURN_IF_ERROR(op.fn(*tx));
+    HERALD_RETURN_IF_ERROR(Invoke(op.fn, *tx));
     HERALD_RETURN_IF_ERROR(tx->Commit());
     commits_.fetch_add(1);
     return {};
@@ -131,21 +199,23 @@ class AsyncStore::Impl {
       {
         std::unique_lock lock(mu_);
         read_cv_.wait(lock, [this] { return stopping_ || !read_queue_.empty(); });
-        if (read_queue_.empty()) return;
+        if (read_queue_.empty()) return;  // stopping and drained
         op = std::move(read_queue_.front());
         read_queue_.pop_front();
       }
-      op->result = [&]() -> Result<void> {
-        HERALD_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kRead));
-        return op->fn(*tx);
-      }();
-      op->complete(std::move(op->result));
+      op->completion->Complete(RunRead(*op));
     }
   }
 
+  Result<void> RunRead(Op& op) {
+    HERALD_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kRead));
+    return Invoke(op.fn, *tx);
+  }
+
   Store& store_;
-  AsyncStoreOptions options_;
-  std::mutex mu_;
+  const size_t max_batch_;
+  std::mutex stop_mu_;
+  std::mutex mu_;  // guards the queues and stopping_
   std::condition_variable write_cv_;
   std::condition_variable read_cv_;
   std::deque<std::unique_ptr<Op>> write_queue_;
@@ -160,19 +230,14 @@ class AsyncStore::Impl {
 namespace {
 
 // Suspends the calling coroutine until `fn` has run on a DB thread, then resumes it on its own
-// executor (its strand) with the result.
+// executor (its strand) with the result. Not a lambda coroutine (style.md §4.5 rule 2); the
+// initiation object below is an ordinary function object, built as a named local (rule 1).
 asio::awaitable<Result<void>> RunOnDbThread(AsyncStore::Impl* impl, bool write, TxFunction fn) {
   auto op = std::make_unique<Op>();
   op->fn = std::move(fn);
   auto initiate = [impl, write, op = std::move(op)](auto handler) mutable {
-    // std::function needs a copyable target; the handler is move-only, so share it.
-    auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-    op->complete = [shared](Result<void> result) {
-      auto ex = asio::get_associated_executor(*shared);
-      asio::post(ex, [shared, result = std::move(result)]() mutable {
-        (*shared)(std::move(result));
-      });
-    };
+    using Handler = decltype(handler);
+    op->completion = std::make_unique<HandlerCompletion<Handler>>(std::move(handler));
     impl->Submit(write, std::move(op));
   };
   co_return co_await asio::async_initiate<const asio::use_awaitable_t<>, void(Result<void>)>(
@@ -182,9 +247,9 @@ asio::awaitable<Result<void>> RunOnDbThread(AsyncStore::Impl* impl, bool write, 
 Result<void> RunAndWait(AsyncStore::Impl* impl, bool write, TxFunction fn) {
   auto op = std::make_unique<Op>();
   op->fn = std::move(fn);
-  auto promise = std::make_shared<std::promise<Result<void>>>();
-  auto future = promise->get_future();
-  op->complete = [promise](Result<void> result) { promise->set_value(std::move(result)); };
+  auto completion = std::make_unique<PromiseCompletion>();
+  auto future = completion->future();
+  op->completion = std::move(completion);
   impl->Submit(write, std::move(op));
   return future.get();
 }
@@ -204,8 +269,12 @@ asio::awaitable<Result<void>> AsyncStore::Read(TxFunction fn) {
   return RunOnDbThread(impl_.get(), false, std::move(fn));
 }
 
-Result<void> AsyncStore::WriteSync(TxFunction fn) { return RunAndWait(impl_.get(), true, std::move(fn)); }
-Result<void> AsyncStore::ReadSync(TxFunction fn) { return RunAndWait(impl_.get(), false, std::move(fn)); }
+Result<void> AsyncStore::WriteSync(TxFunction fn) {
+  return RunAndWait(impl_.get(), true, std::move(fn));
+}
+Result<void> AsyncStore::ReadSync(TxFunction fn) {
+  return RunAndWait(impl_.get(), false, std::move(fn));
+}
 
 void AsyncStore::Stop() { impl_->Stop(); }
 

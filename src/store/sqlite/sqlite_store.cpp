@@ -2,6 +2,7 @@
 // mutex) and a pool of read connections; WAL lets readers run beside the writer.
 #include <sqlite3.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <unordered_map>
@@ -177,7 +178,8 @@ class SqliteStore;
 
 class SqliteTx final : public Tx {
  public:
-  SqliteTx(SqliteStore& store, Connection* conn, TxMode mode, std::unique_lock<std::mutex> lock)
+  SqliteTx(SqliteStore& store, Connection* conn, TxMode mode,
+           std::unique_lock<std::timed_mutex> lock)
       : store_(store), conn_(conn), mode_(mode), write_lock_(std::move(lock)) {}
   ~SqliteTx() override;
 
@@ -253,26 +255,45 @@ class SqliteTx final : public Tx {
 
   Result<void> Commit() override {
     if (done_) return MakeError(Errc::kInternal, "transaction already finished");
+    // SQLite would commit the statements that succeeded before a failed one; PostgreSQL would
+    // not (the transaction is aborted). Refuse here too, so callers cannot depend on it.
+    if (failed_) return MakeError(Errc::kInternal, "commit after a failed statement");
     auto r = conn_->Exec("COMMIT");
     if (r) done_ = true;  // on failure the destructor rolls back
     return r;
   }
 
  private:
-  Result<void> RequireWrite() const {
-    if (mode_ != TxMode::kWrite) return MakeError(Errc::kInternal, "write in a read transaction");
+  Result<void> RequireWrite() {
+    if (mode_ != TxMode::kWrite) {
+      failed_ = true;
+      return MakeError(Errc::kInternal, "write in a read transaction");
+    }
     return {};
+  }
+
+  // Every statement error marks the transaction failed (see Commit).
+  Error Fail(int rc, std::string_view what) {
+    failed_ = true;
+    return SqlError(conn_->db(), rc, what);
   }
 
   template <class... Args>
   Result<void> Run(const char* sql, const Args&... args) {
-    HERALD_ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Prepare(sql));
+    auto prepared = conn_->Prepare(sql);
+    if (!prepared) {
+      failed_ = true;
+      return tl::make_unexpected(std::move(prepared).error());
+    }
+    sqlite3_stmt* s = *prepared;
     BindAll(s, args...);
     int rc = sqlite3_step(s);
-    sqlite3_reset(s);
     if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-      return tl::make_unexpected(SqlError(conn_->db(), rc, "write"));
+      auto e = Fail(rc, "write");
+      sqlite3_reset(s);
+      return tl::make_unexpected(std::move(e));
     }
+    sqlite3_reset(s);
     return {};
   }
 
@@ -280,14 +301,19 @@ class SqliteTx final : public Tx {
   auto One(const char* sql, Reader read, const Args&... args)
       -> Result<std::optional<decltype(read(nullptr))>> {
     using Row = decltype(read(nullptr));
-    HERALD_ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Prepare(sql));
+    auto prepared = conn_->Prepare(sql);
+    if (!prepared) {
+      failed_ = true;
+      return tl::make_unexpected(std::move(prepared).error());
+    }
+    sqlite3_stmt* s = *prepared;
     BindAll(s, args...);
     int rc = sqlite3_step(s);
     std::optional<Row> out;
     if (rc == SQLITE_ROW) {
       out = read(s);
     } else if (rc != SQLITE_DONE) {
-      auto e = SqlError(conn_->db(), rc, "read");
+      auto e = Fail(rc, "read");
       sqlite3_reset(s);
       return tl::make_unexpected(std::move(e));
     }
@@ -298,21 +324,31 @@ class SqliteTx final : public Tx {
   template <class Reader, class... Args>
   auto Many(const char* sql, Reader read, const Args&... args)
       -> Result<std::vector<decltype(read(nullptr))>> {
-    HERALD_ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Prepare(sql));
+    auto prepared = conn_->Prepare(sql);
+    if (!prepared) {
+      failed_ = true;
+      return tl::make_unexpected(std::move(prepared).error());
+    }
+    sqlite3_stmt* s = *prepared;
     BindAll(s, args...);
     std::vector<decltype(read(nullptr))> out;
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) out.push_back(read(s));
+    if (rc != SQLITE_DONE) {
+      auto e = Fail(rc, "read");
+      sqlite3_reset(s);
+      return tl::make_unexpected(std::move(e));
+    }
     sqlite3_reset(s);
-    if (rc != SQLITE_DONE) return tl::make_unexpected(SqlError(conn_->db(), rc, "read"));
     return out;
   }
 
   SqliteStore& store_;
   Connection* conn_;
   TxMode mode_;
-  std::unique_lock<std::mutex> write_lock_;  // held for the whole write transaction
-  bool done_ = false;
+  std::unique_lock<std::timed_mutex> write_lock_;  // held for the whole write transaction
+  bool done_ = false;    // committed
+  bool failed_ = false;  // a statement failed: only a rollback is allowed
 };
 
 Result<DbPtr> OpenConnection(const SqliteOptions& o, bool writer) {
@@ -333,6 +369,20 @@ Result<DbPtr> OpenConnection(const SqliteOptions& o, bool writer) {
   rc = sqlite3_exec(db.get(), pragmas.c_str(), nullptr, nullptr, &err);
   if (err) sqlite3_free(err);
   if (rc != SQLITE_OK) return tl::make_unexpected(SqlError(db.get(), rc, "configure"));
+  if (writer) {
+    // journal_mode answers with the mode it actually set: a file system without shared memory
+    // support (some network mounts) silently keeps the rollback journal. Durability and
+    // concurrent reads are specified for WAL only, so refuse anything else.
+    sqlite3_stmt* raw_stmt = nullptr;
+    rc = sqlite3_prepare_v2(db.get(), "PRAGMA journal_mode", -1, &raw_stmt, nullptr);
+    StmtPtr stmt(raw_stmt);
+    if (rc != SQLITE_OK) return tl::make_unexpected(SqlError(db.get(), rc, "configure"));
+    rc = sqlite3_step(stmt.get());
+    const auto* mode = rc == SQLITE_ROW ? sqlite3_column_text(stmt.get(), 0) : nullptr;
+    if (mode == nullptr || std::string_view(reinterpret_cast<const char*>(mode)) != "wal") {
+      return MakeError(Errc::kUnavailable, "sqlite: cannot enable WAL on " + o.path);
+    }
+  }
   return db;
 }
 
@@ -348,7 +398,10 @@ class SqliteStore final : public Store {
     if (o.read_connections < 1) {
       return MakeError(Errc::kInvalidArgument, "read_connections must be >= 1");
     }
-    auto store = std::unique_ptr<SqliteStore>(new SqliteStore());
+    if (o.busy_timeout_ms < 0) {
+      return MakeError(Errc::kInvalidArgument, "busy_timeout_ms must be >= 0");
+    }
+    auto store = std::unique_ptr<SqliteStore>(new SqliteStore(o.busy_timeout_ms));
     HERALD_ASSIGN_OR_RETURN(DbPtr w, OpenConnection(o, true));
     store->writer_ = std::make_unique<Connection>(std::move(w));
     HERALD_RETURN_IF_ERROR(store->Migrate());
@@ -362,22 +415,33 @@ class SqliteStore final : public Store {
 
   Result<std::unique_ptr<Tx>> Begin(TxMode mode) override {
     if (mode == TxMode::kWrite) {
-      std::unique_lock lock(write_mu_);
+      // Inside this process the write connection is a mutex; other processes (the CLI beside
+      // a running server) are covered by SQLite's own busy timeout on BEGIN IMMEDIATE.
+      std::unique_lock lock(write_mu_, busy_timeout_);
+      if (!lock.owns_lock()) {
+        return MakeError(Errc::kUnavailable, "sqlite: timed out waiting for the write connection");
+      }
       HERALD_RETURN_IF_ERROR(writer_->Exec("BEGIN IMMEDIATE"));
       return std::unique_ptr<Tx>(
           std::make_unique<SqliteTx>(*this, writer_.get(), mode, std::move(lock)));
     }
     Connection* conn = AcquireReader();
+    if (conn == nullptr) {
+      return MakeError(Errc::kUnavailable, "sqlite: timed out waiting for a read connection");
+    }
     if (auto r = conn->Exec("BEGIN"); !r) {
       ReleaseReader(conn);
       return tl::make_unexpected(r.error());
     }
     return std::unique_ptr<Tx>(std::make_unique<SqliteTx>(*this, conn, mode,
-                                                          std::unique_lock<std::mutex>()));
+                                                          std::unique_lock<std::timed_mutex>()));
   }
 
   Result<void> Ping() override {
     Connection* conn = AcquireReader();
+    if (conn == nullptr) {
+      return MakeError(Errc::kUnavailable, "sqlite: timed out waiting for a read connection");
+    }
     auto r = conn->Exec("SELECT 1");
     ReleaseReader(conn);
     return r;
@@ -389,17 +453,34 @@ class SqliteStore final : public Store {
   }
 
  private:
-  SqliteStore() = default;
+  explicit SqliteStore(int busy_timeout_ms) : busy_timeout_(busy_timeout_ms) {}
 
+  // Applies the pending migrations in ONE write transaction, reading the current version
+  // inside it: two processes opening a new database at once cannot both apply migration 1.
   Result<void> Migrate() {
+    HERALD_RETURN_IF_ERROR(writer_->Exec("BEGIN IMMEDIATE"));
+    auto r = MigrateInTx();
+    if (r) r = writer_->Exec("COMMIT");
+    if (!r) (void)writer_->Exec("ROLLBACK");
+    return r;
+  }
+
+  Result<void> MigrateInTx() {
     HERALD_RETURN_IF_ERROR(writer_->Exec(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
         "applied_at_ms INTEGER NOT NULL) STRICT"));
     int64_t current = 0;
     {
-      HERALD_ASSIGN_OR_RETURN(sqlite3_stmt * s,
-                              writer_->Prepare("SELECT coalesce(max(version), 0) FROM schema_migrations"));
-      if (sqlite3_step(s) == SQLITE_ROW) current = sqlite3_column_int64(s, 0);
+      HERALD_ASSIGN_OR_RETURN(
+          sqlite3_stmt * s,
+          writer_->Prepare("SELECT coalesce(max(version), 0) FROM schema_migrations"));
+      const int rc = sqlite3_step(s);
+      if (rc != SQLITE_ROW) {
+        auto e = SqlError(writer_->db(), rc, "migrate");
+        sqlite3_reset(s);
+        return tl::make_unexpected(std::move(e));
+      }
+      current = sqlite3_column_int64(s, 0);
       sqlite3_reset(s);
     }
     const int64_t known = static_cast<int64_t>(std::size(sqlite::kMigrations));
@@ -408,23 +489,24 @@ class SqliteStore final : public Store {
                                                " is newer than this herald (" +
                                                std::to_string(known) + ")");
     }
+    const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
     for (int64_t v = current + 1; v <= known; ++v) {
-      HERALD_RETURN_IF_ERROR(writer_->Exec("BEGIN IMMEDIATE"));
       std::string sql(sqlite::kMigrations[v - 1]);
-      sql += "INSERT INTO schema_migrations (version, applied_at_ms) VALUES (" +
-             std::to_string(v) + ", 0);";
-      if (auto r = writer_->Exec(sql.c_str()); !r) {
-        (void)writer_->Exec("ROLLBACK");
-        return r;
-      }
-      HERALD_RETURN_IF_ERROR(writer_->Exec("COMMIT"));
+      sql += "\nINSERT INTO schema_migrations (version, applied_at_ms) VALUES (" +
+             std::to_string(v) + ", " + std::to_string(now_ms) + ");";
+      HERALD_RETURN_IF_ERROR(writer_->Exec(sql.c_str()));
     }
     return {};
   }
 
+  // A free read connection, or nullptr after the busy timeout (all of them in use).
   Connection* AcquireReader() {
     std::unique_lock lock(readers_mu_);
-    readers_cv_.wait(lock, [this] { return !free_readers_.empty(); });
+    if (!readers_cv_.wait_for(lock, busy_timeout_, [this] { return !free_readers_.empty(); })) {
+      return nullptr;
+    }
     Connection* c = free_readers_.back();
     free_readers_.pop_back();
     return c;
@@ -437,7 +519,8 @@ class SqliteStore final : public Store {
     readers_cv_.notify_one();
   }
 
-  std::mutex write_mu_;  // one write transaction at a time
+  const std::chrono::milliseconds busy_timeout_;
+  std::timed_mutex write_mu_;  // one write transaction at a time
   std::unique_ptr<Connection> writer_;
   std::mutex readers_mu_;
   std::condition_variable readers_cv_;

@@ -1,0 +1,174 @@
+// SQLite backend: runs the conformance suite, plus what only SQLite has (options, pragmas,
+// migrations, the write connection's lock).
+#include <sqlite3.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <future>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "store/store.hpp"
+#include "store/testing/store_conformance.hpp"
+
+namespace herald::store {
+namespace {
+
+using testing::StoreBackend;
+using testing::StoreBackendName;
+using testing::StoreConformance;
+
+std::unique_ptr<Store> OpenTestSqlite(const std::string& dir) {
+  SqliteOptions o;
+  o.path = dir + "/herald.db";
+  auto s = OpenSqliteStore(o);
+  if (!s) {
+    ADD_FAILURE() << "OpenSqliteStore: " << s.error().message;
+    return nullptr;
+  }
+  return std::move(*s);
+}
+
+INSTANTIATE_TEST_SUITE_P(Sqlite, StoreConformance,
+                         ::testing::Values(StoreBackend{"sqlite", &OpenTestSqlite}),
+                         StoreBackendName);
+
+// A raw connection to the same file, standing in for another process (or for inspection).
+struct RawDb {
+  explicit RawDb(const std::string& path) {
+    EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+  }
+  ~RawDb() { sqlite3_close_v2(db); }
+  int Exec(const std::string& sql) { return sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr); }
+  std::string Text(const std::string& sql) {
+    sqlite3_stmt* s = nullptr;
+    std::string out;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) == SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW) {
+      const auto* p = sqlite3_column_text(s, 0);
+      if (p) out = reinterpret_cast<const char*>(p);
+    }
+    sqlite3_finalize(s);
+    return out;
+  }
+  sqlite3* db = nullptr;
+};
+
+class SqliteStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/herald-sqlite-XXXXXX";
+    const char* dir = mkdtemp(tmpl);
+    ASSERT_NE(dir, nullptr);
+    dir_ = dir;
+    path_ = dir_ + "/herald.db";
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  Result<std::unique_ptr<Store>> Open(int busy_timeout_ms = 5000) {
+    SqliteOptions o;
+    o.path = path_;
+    o.busy_timeout_ms = busy_timeout_ms;
+    return OpenSqliteStore(o);
+  }
+
+  std::string dir_;
+  std::string path_;
+};
+
+TEST_F(SqliteStoreTest, RefusesInMemoryAndBadOptions) {
+  SqliteOptions o;
+  o.path = ":memory:";
+  auto memory = OpenSqliteStore(o);
+  ASSERT_FALSE(memory);
+  EXPECT_EQ(memory.error().code, Errc::kInvalidArgument);
+  o.path = "";
+  EXPECT_FALSE(OpenSqliteStore(o));
+  o.path = path_;
+  o.synchronous = "OFF";
+  auto sync = OpenSqliteStore(o);
+  ASSERT_FALSE(sync);
+  EXPECT_EQ(sync.error().code, Errc::kInvalidArgument);
+  o.synchronous = "FULL";
+  o.read_connections = 0;
+  EXPECT_FALSE(OpenSqliteStore(o));
+  o.read_connections = 2;
+  o.path = dir_ + "/no-such-dir/x.db";
+  auto missing = OpenSqliteStore(o);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, Errc::kUnavailable);
+  o.path = path_;
+  o.synchronous = "NORMAL";
+  EXPECT_TRUE(OpenSqliteStore(o));
+}
+
+TEST_F(SqliteStoreTest, OpensInWalWithStrictTablesAndOneMigrationRecord) {
+  ASSERT_TRUE(Open());
+  ASSERT_TRUE(Open());  // reopening applies nothing twice
+  RawDb raw(path_);
+  EXPECT_EQ(raw.Text("PRAGMA journal_mode"), "wal");
+  EXPECT_EQ(raw.Text("SELECT group_concat(version) FROM schema_migrations"), "1");
+  EXPECT_NE(raw.Text("SELECT applied_at_ms FROM schema_migrations WHERE version = 1"), "0");
+  EXPECT_EQ(raw.Text("SELECT count(*) FROM pragma_table_list WHERE schema = 'main' AND "
+                     "name IN ('application', 'workflow', 'message', 'idempotency') AND strict"),
+            "4");
+}
+
+TEST_F(SqliteStoreTest, RefusesADatabaseFromANewerHerald) {
+  ASSERT_TRUE(Open());
+  {
+    RawDb raw(path_);
+    ASSERT_EQ(raw.Exec("INSERT INTO schema_migrations VALUES (999, 1)"), SQLITE_OK);
+  }
+  auto r = Open();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::kUnavailable);
+}
+
+TEST_F(SqliteStoreTest, SecondWriterInProcessTimesOutWithUnavailable) {
+  auto store = Open(/*busy_timeout_ms=*/50);
+  ASSERT_TRUE(store);
+  auto held = (*store)->Begin(TxMode::kWrite);
+  ASSERT_TRUE(held);
+  auto second = std::async(std::launch::async, [&store] { return (*store)->Begin(TxMode::kWrite); });
+  auto r = second.get();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::kUnavailable);
+  held->reset();
+  EXPECT_TRUE((*store)->Begin(TxMode::kWrite));
+}
+
+TEST_F(SqliteStoreTest, WriterLockedByAnotherProcessIsUnavailable) {
+  auto store = Open(/*busy_timeout_ms=*/50);
+  ASSERT_TRUE(store);
+  RawDb other(path_);
+  ASSERT_EQ(other.Exec("BEGIN IMMEDIATE"), SQLITE_OK);
+  auto r = (*store)->Begin(TxMode::kWrite);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::kUnavailable);
+  // Readers are not blocked by the other writer (WAL).
+  EXPECT_TRUE((*store)->Begin(TxMode::kRead));
+  EXPECT_TRUE((*store)->Ping());
+  ASSERT_EQ(other.Exec("ROLLBACK"), SQLITE_OK);
+  EXPECT_TRUE((*store)->Begin(TxMode::kWrite));
+}
+
+TEST_F(SqliteStoreTest, AllReadConnectionsBusyTimesOutWithUnavailable) {
+  SqliteOptions o;
+  o.path = path_;
+  o.busy_timeout_ms = 50;
+  o.read_connections = 1;
+  auto store = OpenSqliteStore(o);
+  ASSERT_TRUE(store);
+  auto first = (*store)->Begin(TxMode::kRead);
+  ASSERT_TRUE(first);
+  auto second = (*store)->Begin(TxMode::kRead);
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error().code, Errc::kUnavailable);
+  first->reset();
+  EXPECT_TRUE((*store)->Begin(TxMode::kRead));
+}
+
+}  // namespace
+}  // namespace herald::store

@@ -1,0 +1,114 @@
+// FaultInjectingStore: wraps any Store and fails chosen calls with kUnavailable, the way a
+// full disk, an I/O error or a busy database would (leveldb's EnvWrapper/SpecialEnv). For
+// tests of the layers above the store (AsyncStore, engine, API).
+//
+// Thread-safe like the wrapped store; the fault counters are atomics.
+#pragma once
+
+#include <atomic>
+#include <memory>
+
+#include "store/store.hpp"
+
+namespace herald::store::testing {
+
+class FaultInjectingStore final : public Store {
+ public:
+  explicit FaultInjectingStore(Store& inner) : inner_(inner) {}
+
+  // The next `n` Commit() calls of write transactions fail (the transaction stays open and is
+  // rolled back when destroyed, as after a real commit failure).
+  void FailNextCommits(int n) { fail_commits_.store(n); }
+  // The next `n` Begin(kWrite) calls fail.
+  void FailNextWriteBegins(int n) { fail_write_begins_.store(n); }
+  int commits_failed() const { return commits_failed_.load(); }
+
+  Result<std::unique_ptr<Tx>> Begin(TxMode mode) override {
+    if (mode == TxMode::kWrite && Take(fail_write_begins_)) {
+      return MakeError(Errc::kUnavailable, "injected: begin failed");
+    }
+    HERALD_ASSIGN_OR_RETURN(auto tx, inner_.Begin(mode));
+    return std::unique_ptr<Tx>(std::make_unique<FaultTx>(*this, std::move(tx), mode));
+  }
+  Result<void> Ping() override { return inner_.Ping(); }
+
+ private:
+  static bool Take(std::atomic<int>& counter) {
+    int n = counter.load();
+    while (n > 0) {
+      if (counter.compare_exchange_weak(n, n - 1)) return true;
+    }
+    return false;
+  }
+
+  class FaultTx final : public Tx {
+   public:
+    FaultTx(FaultInjectingStore& owner, std::unique_ptr<Tx> inner, TxMode mode)
+        : owner_(owner), inner_(std::move(inner)), mode_(mode) {}
+
+    Result<void> ApplicationInsert(const ApplicationRow& row) override {
+      return inner_->ApplicationInsert(row);
+    }
+    Result<std::optional<ApplicationRow>> ApplicationGet(std::string_view id) override {
+      return inner_->ApplicationGet(id);
+    }
+    Result<std::optional<ApplicationRow>> ApplicationGetByApiKey(std::string_view key) override {
+      return inner_->ApplicationGetByApiKey(key);
+    }
+    Result<std::vector<ApplicationRow>> ApplicationList() override {
+      return inner_->ApplicationList();
+    }
+    Result<bool> ApplicationUpdate(const ApplicationRow& row) override {
+      return inner_->ApplicationUpdate(row);
+    }
+    Result<bool> ApplicationDelete(std::string_view id) override {
+      return inner_->ApplicationDelete(id);
+    }
+    Result<void> WorkflowInsert(const WorkflowRow& workflow,
+                                const std::vector<MessageRow>& messages) override {
+      return inner_->WorkflowInsert(workflow, messages);
+    }
+    Result<std::optional<WorkflowRow>> WorkflowGet(std::string_view app,
+                                                   std::string_view id) override {
+      return inner_->WorkflowGet(app, id);
+    }
+    Result<std::optional<MessageRow>> MessageGet(std::string_view app,
+                                                 std::string_view uuid) override {
+      return inner_->MessageGet(app, uuid);
+    }
+    Result<std::vector<MessageRow>> MessageListByWorkflow(std::string_view app,
+                                                          std::string_view id) override {
+      return inner_->MessageListByWorkflow(app, id);
+    }
+    Result<std::optional<IdempotencyRow>> IdempotencyGet(std::string_view app,
+                                                         std::string_view key,
+                                                         int64_t not_before_ms) override {
+      return inner_->IdempotencyGet(app, key, not_before_ms);
+    }
+    Result<void> IdempotencyPut(const IdempotencyRow& row) override {
+      return inner_->IdempotencyPut(row);
+    }
+    Result<int64_t> IdempotencyPrune(int64_t before_ms) override {
+      return inner_->IdempotencyPrune(before_ms);
+    }
+    Result<void> Commit() override {
+      if (mode_ == TxMode::kWrite && Take(owner_.fail_commits_)) {
+        owner_.commits_failed_.fetch_add(1);
+        return MakeError(Errc::kUnavailable, "injected: commit failed");
+      }
+      return inner_->Commit();
+    }
+
+   private:
+    FaultInjectingStore& owner_;
+    std::unique_ptr<Tx> inner_;
+    TxMode mode_;
+  };
+
+  Store& inner_;
+  std::atomic<int> fail_commits_{0};
+  std::atomic<int> fail_write_begins_{0};
+  std::atomic<int> commits_failed_{0};
+};
+
+}  // namespace herald::store::testing

@@ -1,0 +1,392 @@
+// The Store conformance tests; see store_conformance.hpp for how a backend runs them.
+#include "store/testing/store_conformance.hpp"
+
+#include <stdlib.h>
+
+#include <atomic>
+#include <filesystem>
+#include <thread>
+#include <vector>
+
+namespace herald::store::testing {
+
+void StoreConformance::SetUp() {
+  char tmpl[] = "/tmp/herald-store-XXXXXX";
+  const char* dir = mkdtemp(tmpl);
+  ASSERT_NE(dir, nullptr);
+  dir_ = dir;
+  store_ = GetParam().open(dir_);
+  if (!store_ && !HasFailure()) GTEST_SKIP() << GetParam().name << " is not available";
+  ASSERT_TRUE(store_);
+}
+
+void StoreConformance::TearDown() {
+  store_.reset();
+  if (!dir_.empty()) std::filesystem::remove_all(dir_);
+}
+
+void StoreConformance::Reopen() {
+  store_.reset();
+  store_ = GetParam().open(dir_);
+  ASSERT_TRUE(store_);
+}
+
+std::unique_ptr<Tx> StoreConformance::Begin(TxMode mode) {
+  auto tx = store_->Begin(mode);
+  if (!tx) {
+    ADD_FAILURE() << "Begin: " << tx.error().message;
+    return nullptr;
+  }
+  return std::move(*tx);
+}
+
+namespace {
+
+ApplicationRow App(const std::string& id, const std::string& key, int64_t created = 1000) {
+  return ApplicationRow{id,          "name-" + id, key,     "hash", "pem", "sig", "http://s",
+                        std::nullopt, created,     created};
+}
+
+WorkflowRow Wf(const std::string& id, const std::string& app) {
+  return WorkflowRow{id, app, 2, true, "active", 2000, 2000};
+}
+
+MessageRow Msg(const std::string& uuid, const std::string& wf, const std::string& app, int n) {
+  return MessageRow{uuid,          wf,   app, n, "sms", "text", "447700900000", "Herald",
+                    std::string("ref"), n == 1 ? "queued" : "waiting", "{\"text\":\"hi\"}",
+                    2000,          2000};
+}
+
+// Runs the statements in a write transaction and commits it; a fatal failure inside ends the
+// test. (A macro because ASSERT_* must return from the test body itself.)
+#define WRITE_AND_COMMIT(...)                                \
+  do {                                                       \
+    auto write_tx = Begin(TxMode::kWrite);                   \
+    ASSERT_TRUE(write_tx);                                   \
+    [&](Tx & tx) __VA_ARGS__(*write_tx);                     \
+    if (HasFatalFailure()) return;                           \
+    auto committed = write_tx->Commit();                     \
+    ASSERT_TRUE(committed) << committed.error().message;     \
+  } while (0)
+
+TEST_P(StoreConformance, ApplicationsRoundTripByIdAndApiKey) {
+  WRITE_AND_COMMIT({ ASSERT_TRUE(tx.ApplicationInsert(App("a1", "k1"))); });
+  auto tx = Begin(TxMode::kRead);
+  ASSERT_TRUE(tx);
+  auto by_id = tx->ApplicationGet("a1");
+  ASSERT_TRUE(by_id && *by_id);
+  EXPECT_EQ(**by_id, App("a1", "k1"));
+  auto by_key = tx->ApplicationGetByApiKey("k1");
+  ASSERT_TRUE(by_key && *by_key);
+  EXPECT_EQ(**by_key, App("a1", "k1"));
+  auto missing = tx->ApplicationGet("nope");
+  ASSERT_TRUE(missing);
+  EXPECT_FALSE(*missing);
+  auto missing_key = tx->ApplicationGetByApiKey("nope");
+  ASSERT_TRUE(missing_key);
+  EXPECT_FALSE(*missing_key);
+}
+
+TEST_P(StoreConformance, ApplicationListIsOldestFirst) {
+  WRITE_AND_COMMIT({
+    ASSERT_TRUE(tx.ApplicationInsert(App("b", "kb", 3000)));
+    ASSERT_TRUE(tx.ApplicationInsert(App("a", "ka", 2000)));
+    ASSERT_TRUE(tx.ApplicationInsert(App("c", "kc", 1000)));
+  });
+  auto tx = Begin(TxMode::kRead);
+  ASSERT_TRUE(tx);
+  auto list = tx->ApplicationList();
+  ASSERT_TRUE(list);
+  ASSERT_EQ(list->size(), 3u);
+  EXPECT_EQ((*list)[0].id, "c");
+  EXPECT_EQ((*list)[1].id, "a");
+  EXPECT_EQ((*list)[2].id, "b");
+}
+
+TEST_P(StoreConformance, DuplicateApiKeyOrIdIsConflictWithoutRowData) {
+  WRITE_AND_COMMIT({ ASSERT_TRUE(tx.ApplicationInsert(App("a1", "secret-looking-key"))); });
+  {
+    auto tx = Begin(TxMode::kWrite);
+    ASSERT_TRUE(tx);
+    auto r = tx->ApplicationInsert(App("a2", "secret-looking-key"));
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, Errc::kConflict);
+    // Error messages name the constraint, never the values.
+    EXPECT_EQ(r.error().message.find("secret-looking-key"), std::string::npos)
+        << r.error().message;
+  }
+  auto tx = Begin(TxMode::kWrite);
+  ASSERT_TRUE(tx);
+  auto r = tx->ApplicationInsert(App("a1", "other-key"));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::kConflict);
+}
+
+TEST_P(StoreConformance, UpdateAndDeleteCascade) {
+  WRITE_AND_COMMIT({
+    ASSERT_TRUE(tx.ApplicationInsert(App("a1", "k1")));
+    ASSERT_TRUE(tx.ApplicationInsert(App("a2", "k2")));
+    ASSERT_TRUE(tx.WorkflowInsert(Wf("w1", "a1"), {Msg("m1", "w1", "a1", 1)}));
+    ASSERT_TRUE(tx.WorkflowInsert(Wf("w2", "a2"), {Msg("m2", "w2", "a2", 1)}));
+    ASSERT_TRUE(tx.IdempotencyPut(IdempotencyRow{"a1", "key", "h", 202, "{}", 5000}));
+    ASSERT_TRUE(tx.IdempotencyPut(IdempotencyRow{"a2", "key", "h", 202, "{}", 5000}));
+  });
+  WRITE_AND_COMMIT({
+    ApplicationRow r = App("a1", "k1-rotated");
+    r.name = "renamed";
+    r.status_url.reset();
+    r.inbound_url = "http://in";
+    r.updated_at_ms = 7000;
+    auto updated = tx.ApplicationUpdate(r);
+    ASSERT_TRUE(updated);
+    EXPECT_TRUE(*updated);
+    auto none = tx.ApplicationUpdate(App("zz", "kz"));
+    ASSERT_TRUE(none);
+    EXPECT_FALSE(*none);
+  });
+  {
+    auto tx = Begin(TxMode::kRead);
+    ASSERT_TRUE(tx);
+    auto got = tx->ApplicationGet("a1");
+    ASSERT_TRUE(got && *got);
+    EXPECT_EQ((*got)->name, "renamed");
+    EXPECT_EQ((*got)->api_key, "k1-rotated");
+    EXPECT_FALSE((*got)->status_url);
+    EXPECT_EQ((*got)->inbound_url, std::optional<std::string>("http://in"));
+    EXPECT_EQ((*got)->created_at_ms, 1000);
+    EXPECT_EQ((*got)->updated_at_ms, 7000);
+  }
+  WRITE_AND_COMMIT({
+    auto deleted = tx.ApplicationDelete("a1");
+    ASSERT_TRUE(deleted);
+    EXPECT_TRUE(*deleted);
+    auto again = tx.ApplicationDelete("a1");
+    ASSERT_TRUE(again);
+    EXPECT_FALSE(*again);
+  });
+  auto tx = Begin(TxMode::kRead);
+  ASSERT_TRUE(tx);
+  EXPECT_FALSE(*tx->ApplicationGet("a1"));
+  EXPECT_FALSE(*tx->MessageGet("a1", "m1"));
+  EXPECT_FALSE(*tx->WorkflowGet("a1", "w1"));
+  EXPECT_TRUE(tx->MessageListByWorkflow("a1", "w1")->empty());
+  EXPECT_FALSE(*tx->IdempotencyGet("a1", "key", 0));
+  // The other application keeps everything.
+  EXPECT_TRUE(*tx->MessageGet("a2", "m2"));
+  EXPECT_TRUE(*tx->WorkflowGet("a2", "w2"));
+  EXPECT_TRUE(*tx->IdempotencyGet("a2", "key", 0));
+}
+
+TEST_P(StoreConformance, WorkflowAndMessagesRoundTripInOrder) {
+  MessageRow without_ref = Msg("m3", "w1", "a1", 3);
+  without_ref.client_ref.reset();
+  WRITE_AND_COMMIT({
+    ASSERT_TRUE(tx.ApplicationInsert(App("a1", "k1")));
+    ASSERT_TRUE(tx.WorkflowInsert(
+        Wf("w1", "a1"), {Msg("m2", "w1", "a1", 2), without_ref, Msg("m1", "w1", "a1", 1)}));
+  });
+  auto tx = Begin(TxMode::kRead);
+  ASSERT_TRUE(tx);
+  auto wf = tx->WorkflowGet("a1", "w1");
+  ASSERT_TRUE(wf && *wf);
+  EXPECT_EQ(**wf, Wf("w1", "a1"));
+  auto m = tx->MessageGet("a1", "m2");
+  ASSERT_TRUE(m && *m);
+  EXPECT_EQ(**m, Msg("m2", "w1", "a1", 2));
+  auto list = tx->MessageListByWorkflow("a1", "w1");
+  ASSERT_TRUE(list);
+  ASSERT_EQ(list->size(), 3u);
+  EXPECT_EQ((*list)[0], Msg("m1", "w1", "a1", 1));
+  EXPECT_EQ((*list)[1], Msg("m2", "w1", "a1", 2));
+  EXPECT_EQ((*list)[2], without_ref);
+}
+
+TEST_P(StoreConformance, AnotherTenantSeesNothing) {
+  WRITE_AND_COMMIT({
+    ASSERT_TRUE(tx.ApplicationInsert(App("a1", "k1")));
+    ASSERT_TRUE(tx.ApplicationInsert(App("a2", "k2")));
+    ASSERT_TRUE(tx.WorkflowInsert(Wf("w1", "a1"), {Msg("m1", "w1", "a1", 1)}));
+    ASSERT_TRUE(tx.IdempotencyPut(IdempotencyRow{"a1", "key", "h", 202, "{}", 5000}));
+  });
+  auto tx = Begin(TxMode::kRead);
+  ASSERT_TRUE(tx);
+  auto message = tx->MessageGet("a2", "m1");
+  ASSERT_TRUE(message);
+  EXPECT_FALSE(*message);
+  auto workflow = tx->WorkflowGet("a2", "w1");
+  ASSERT_TRUE(workflow);
+  EXPECT_FALSE(*workflow);
+  auto list = tx->MessageListByWorkflow("a2", "w1");
+  ASSERT_TRUE(list);
+  EXPECT_TRUE(list->empty());
+  auto key = tx->IdempotencyGet("a2", "key", 0);
+  ASSERT_TRUE(key);
+  EXPECT_FALSE(*key);
+  // ... while the owner sees all of it.
+  EXPECT_TRUE(*tx->MessageGet("a1", "m1"));
+  EXPECT_TRUE(*tx->IdempotencyGet("a1", "key", 0));
+}
+
+TEST_P(StoreConformance, DuplicateMessageUuidFailsTheWholeInsert) {
+  WRITE_AND_COMMIT({
+    ASSERT_TRUE(tx.ApplicationInsert(App("a1", "k1")));
+    ASSERT_TRUE(tx.WorkflowInsert(Wf("w1", "a1"), {Msg("m1", "w1", "a1", 1)}));
+  });
+  {
+    auto tx = Begin(TxMode::kWrite);
+    ASSERT_TRUE(tx);
+    auto r = tx->WorkflowInsert(Wf("w2", "a1"), {Msg("m9", "w2", "a1", 1), Msg("m1", "w2", "a1", 2)});
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, Errc::kConflict);
+  }  // rolled back
+  auto tx = Begin(TxMode::kRead);
+  ASSERT_TRUE(tx);
+  EXPECT_FALSE(*tx->WorkflowGet("a1", "w2"));
+  EXPECT_FALSE(*tx->MessageGet("a1", "m9"));
+}
+
+TEST_P(StoreConformance, IdempotencyRespectsWindowReplaceAndPrune) {
+  WRITE_AND_COMMIT({
+    ASSERT_TRUE(tx.ApplicationInsert(App("a1", "k1")));
+    ASSERT_TRUE(tx.IdempotencyPut(IdempotencyRow{"a1", "old", "h1", 202, "{1}", 1000}));
+    ASSERT_TRUE(tx.IdempotencyPut(IdempotencyRow{"a1", "new", "h2", 202, "{2}", 9000}));
+    ASSERT_TRUE(tx.IdempotencyPut(IdempotencyRow{"a1", "new", "h3", 409, "{3}", 9500}));
+  });
+  {
+    auto tx = Begin(TxMode::kRead);
+    ASSERT_TRUE(tx);
+    auto old = tx->IdempotencyGet("a1", "old", 5000);
+    ASSERT_TRUE(old);
+    EXPECT_FALSE(*old);
+    auto at_boundary = tx->IdempotencyGet("a1", "old", 1000);  // created_at >= not_before
+    ASSERT_TRUE(at_boundary);
+    EXPECT_TRUE(*at_boundary);
+    auto got = tx->IdempotencyGet("a1", "new", 5000);
+    ASSERT_TRUE(got && *got);
+    EXPECT_EQ(**got, (IdempotencyRow{"a1", "new", "h3", 409, "{3}", 9500}));
+  }
+  WRITE_AND_COMMIT({
+    auto pruned = tx.IdempotencyPrune(5000);
+    ASSERT_TRUE(pruned);
+    EXPECT_EQ(*pruned, 1);
+  });
+  auto tx = Begin(TxMode::kRead);
+  ASSERT_TRUE(tx);
+  EXPECT_FALSE(*tx->IdempotencyGet("a1", "old", 0));
+  EXPECT_TRUE(*tx->IdempotencyGet("a1", "new", 0));
+}
+
+TEST_P(StoreConformance, UncommittedWritesAreRolledBack) {
+  {
+    auto tx = Begin(TxMode::kWrite);
+    ASSERT_TRUE(tx);
+    ASSERT_TRUE(tx->ApplicationInsert(App("a1", "k1")));
+  }
+  auto tx = Begin(TxMode::kRead);
+  ASSERT_TRUE(tx);
+  EXPECT_FALSE(*tx->ApplicationGet("a1"));
+  // The write connection is free again.
+  WRITE_AND_COMMIT({ ASSERT_TRUE(tx.ApplicationInsert(App("a1", "k1"))); });
+}
+
+TEST_P(StoreConformance, ReadersSeeOnlyCommittedWrites) {
+  auto writer = Begin(TxMode::kWrite);
+  ASSERT_TRUE(writer);
+  ASSERT_TRUE(writer->ApplicationInsert(App("a1", "k1")));
+  {
+    auto reader = Begin(TxMode::kRead);  // does not wait for the writer
+    ASSERT_TRUE(reader);
+    EXPECT_FALSE(*reader->ApplicationGet("a1"));
+  }
+  ASSERT_TRUE(writer->Commit());
+  writer.reset();
+  auto reader = Begin(TxMode::kRead);
+  ASSERT_TRUE(reader);
+  EXPECT_TRUE(*reader->ApplicationGet("a1"));
+}
+
+TEST_P(StoreConformance, WritesInReadTransactionAreRefused) {
+  auto tx = Begin(TxMode::kRead);
+  ASSERT_TRUE(tx);
+  auto insert = tx->ApplicationInsert(App("a1", "k1"));
+  ASSERT_FALSE(insert);
+  EXPECT_EQ(insert.error().code, Errc::kInternal);
+  EXPECT_FALSE(tx->ApplicationUpdate(App("a1", "k1")));
+  EXPECT_FALSE(tx->ApplicationDelete("a1"));
+  EXPECT_FALSE(tx->WorkflowInsert(Wf("w1", "a1"), {}));
+  EXPECT_FALSE(tx->IdempotencyPut(IdempotencyRow{"a1", "k", "h", 202, "{}", 1}));
+  EXPECT_FALSE(tx->IdempotencyPrune(1));
+}
+
+TEST_P(StoreConformance, CommitAfterAFailedStatementIsRefused) {
+  WRITE_AND_COMMIT({ ASSERT_TRUE(tx.ApplicationInsert(App("a1", "k1"))); });
+  {
+    auto tx = Begin(TxMode::kWrite);
+    ASSERT_TRUE(tx);
+    ASSERT_TRUE(tx->ApplicationInsert(App("a2", "k2")));
+    ASSERT_FALSE(tx->ApplicationInsert(App("a3", "k1")));  // conflict
+    // PostgreSQL aborts the whole transaction here; every backend must refuse to commit.
+    EXPECT_FALSE(tx->Commit());
+  }
+  auto tx = Begin(TxMode::kRead);
+  ASSERT_TRUE(tx);
+  EXPECT_FALSE(*tx->ApplicationGet("a2"));
+}
+
+TEST_P(StoreConformance, CommitTwiceIsRefused) {
+  auto tx = Begin(TxMode::kWrite);
+  ASSERT_TRUE(tx);
+  ASSERT_TRUE(tx->ApplicationInsert(App("a1", "k1")));
+  ASSERT_TRUE(tx->Commit());
+  auto again = tx->Commit();
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, Errc::kInternal);
+}
+
+TEST_P(StoreConformance, WriteTransactionsFromManyThreadsSerialize) {
+  WRITE_AND_COMMIT({ ASSERT_TRUE(tx.ApplicationInsert(App("a1", "k1"))); });
+  constexpr int kThreads = 4;
+  constexpr int kEach = 25;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([this, t, &failures] {
+      for (int i = 0; i < kEach; ++i) {
+        auto tx = store_->Begin(TxMode::kWrite);
+        const std::string key = std::to_string(t) + "-" + std::to_string(i);
+        if (!tx || !(*tx)->IdempotencyPut(IdempotencyRow{"a1", key, "h", 202, "{}", 1}) ||
+            !(*tx)->Commit()) {
+          ++failures;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  auto tx = Begin(TxMode::kWrite);
+  ASSERT_TRUE(tx);
+  auto pruned = tx->IdempotencyPrune(2);
+  ASSERT_TRUE(pruned);
+  EXPECT_EQ(*pruned, kThreads * kEach);
+}
+
+TEST_P(StoreConformance, DataSurvivesReopen) {
+  WRITE_AND_COMMIT({
+    ASSERT_TRUE(tx.ApplicationInsert(App("a1", "k1")));
+    ASSERT_TRUE(tx.WorkflowInsert(Wf("w1", "a1"), {Msg("m1", "w1", "a1", 1)}));
+  });
+  Reopen();
+  auto tx = Begin(TxMode::kRead);
+  ASSERT_TRUE(tx);
+  EXPECT_TRUE(*tx->ApplicationGet("a1"));
+  auto m = tx->MessageGet("a1", "m1");
+  ASSERT_TRUE(m && *m);
+  EXPECT_EQ(**m, Msg("m1", "w1", "a1", 1));
+}
+
+TEST_P(StoreConformance, PingSucceeds) { EXPECT_TRUE(store_->Ping()); }
+
+#undef WRITE_AND_COMMIT
+
+}  // namespace
+}  // namespace herald::store::testing
