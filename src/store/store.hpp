@@ -85,8 +85,9 @@ class Tx {
   // Deletes every pending job of `kind` for `ref` (e.g. a revoked message's scheduled
   // receipts); returns how many.
   virtual Result<int64_t> JobDeleteByRef(std::string_view kind, std::string_view ref) = 0;
-  // Replaces state, attempt, run_at_ms, payload_json, last_error and updated_at_ms of row.id
-  // (a retry, or "dead", or a replay). False if no such job.
+  // Replaces state, attempt, run_at_ms, payload_json, last_error, created_at_ms and
+  // updated_at_ms of row.id (a retry, "dead", or a replay, which restarts the retry window
+  // from created_at_ms). False if no such job.
   virtual Result<bool> JobUpdate(const JobRow& row) = 0;
   // Every job in `state`, by run_at_ms then id; at most `limit` (0: no limit).
   virtual Result<std::vector<JobRow>> JobListByState(std::string_view state, int64_t limit) = 0;

@@ -259,7 +259,7 @@ constexpr const char* kJobDeleteByRef =
     "DELETE FROM job WHERE ref = ?2 AND kind = ?1 AND state = 'pending'";
 constexpr const char* kJobUpdate =
     "UPDATE job SET state = ?2, attempt = ?3, run_at_ms = ?4, payload_json = ?5, "
-    "last_error = ?6, updated_at_ms = ?7 WHERE id = ?1";
+    "last_error = ?6, updated_at_ms = ?7, created_at_ms = ?8 WHERE id = ?1";
 constexpr const char* kJobListByState = JOB_SELECT "WHERE state = ?1 ORDER BY run_at_ms, id LIMIT ?2";
 
 class SqliteStore;
@@ -389,7 +389,7 @@ class SqliteTx final : public Tx {
   Result<bool> JobUpdate(const JobRow& j) override {
     HERALD_RETURN_IF_ERROR(RequireWrite());
     HERALD_RETURN_IF_ERROR(Run(kJobUpdate, j.id, j.state, j.attempt, j.run_at_ms, j.payload_json,
-                               j.last_error, j.updated_at_ms));
+                               j.last_error, j.updated_at_ms, j.created_at_ms));
     return sqlite3_changes(conn_->db()) > 0;
   }
   Result<std::vector<JobRow>> JobListByState(std::string_view state, int64_t limit) override {
