@@ -1,5 +1,7 @@
 #include "channels/simulator/rules.hpp"
 
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -288,6 +290,47 @@ TEST(ErrorTitleTest, KnowsTheContractCodes) {
   EXPECT_EQ(ErrorTitle(1360), "TTL activated");
   EXPECT_EQ(ErrorTitle(2003), "Destination in suppression list");
   EXPECT_EQ(ErrorTitle(1999), "");
+}
+
+// --- the shipped examples parse ---
+
+std::string ReadSourceFile(const std::string& relative) {
+  std::ifstream in(std::string(HERALD_SOURCE_DIR) + "/" + relative);
+  EXPECT_TRUE(in) << relative;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+TEST(ExamplesTest, SimulatorRulesJsonParses) {
+  auto r = Parse(ReadSourceFile("examples/simulator-rules.json"));
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->rules.size(), 6u);
+}
+
+TEST(ExamplesTest, EveryTomlFragmentInTheDocsParses) {
+  std::string doc = ReadSourceFile("docs/simulator.md");
+  int fragments = 0;
+  for (size_t at = doc.find("```toml\n"); at != std::string::npos;
+       at = doc.find("```toml\n", at + 1)) {
+    size_t begin = at + 8;
+    size_t end = doc.find("```", begin);
+    ASSERT_NE(end, std::string::npos);
+    std::string fragment = doc.substr(begin, end - begin);
+    toml::table config;
+    try {
+      config = toml::parse(fragment);
+    } catch (const toml::parse_error& e) {
+      ADD_FAILURE() << e.description() << " in\n" << fragment;
+      continue;
+    }
+    const toml::table* sim = config["simulator"].as_table();
+    ASSERT_NE(sim, nullptr) << fragment;
+    auto r = ParseRulesToml(*sim);
+    EXPECT_TRUE(r) << r.error().message << " in\n" << fragment;
+    ++fragments;
+  }
+  EXPECT_EQ(fragments, 6);  // one per worked example
 }
 
 }  // namespace
