@@ -24,24 +24,23 @@ namespace {
 
 using std::string_view;
 
-constexpr size_t kMaxNameLength = 64;       // connector names
-constexpr size_t kMaxAddressLength = 128;   // to/from (a WhatsApp BSUID is up to 128)
+constexpr size_t kMaxNameLength = 64;      // connector names
+constexpr size_t kMaxAddressLength = 128;  // to/from (a WhatsApp BSUID is up to 128)
 constexpr size_t kMaxDetailLength = 500;
 constexpr size_t kMaxInboundTextLength = 4096;
 
-constexpr std::array<string_view, 6> kChannels = {"sms",       "mms",      "rcs",
-                                                  "whatsapp",  "messenger", "viber_service"};
+constexpr std::array<string_view, 6> kChannels = {"sms",      "mms",       "rcs",
+                                                  "whatsapp", "messenger", "viber_service"};
 constexpr std::array<string_view, 4> kReadChannels = {"rcs", "whatsapp", "messenger",
                                                       "viber_service"};
-constexpr std::array<string_view, 5> kStatuses = {"delivered", "read", "rejected",
-                                                  "undeliverable", "inbound"};
+constexpr std::array<string_view, 5> kStatuses = {"delivered", "read", "rejected", "undeliverable",
+                                                  "inbound"};
 constexpr std::array<string_view, 3> kActions = {"accept", "reject", "fail"};
 
 constexpr std::array<string_view, 3> kTopKeys = {"delivered_after_ms", "read_after_ms", "rules"};
 constexpr std::array<string_view, 8> kRuleKeys = {"connector", "channel", "to",     "from",
                                                   "submit",    "error",   "detail", "events"};
-constexpr std::array<string_view, 5> kEventKeys = {"status", "after_ms", "error", "detail",
-                                                   "text"};
+constexpr std::array<string_view, 5> kEventKeys = {"status", "after_ms", "error", "detail", "text"};
 
 template <size_t N>
 bool Contains(const std::array<string_view, N>& names, string_view s) {
@@ -118,7 +117,8 @@ class Parser {
           Fail("rules", "must have at most " + std::to_string(kMaxRules) + " rules");
         } else {
           out.rules.reserve(a->size());
-          for (size_t i = 0; i < a->size(); ++i) out.rules.push_back(ParseRule((*a)[i], Index("rules", i)));
+          for (size_t i = 0; i < a->size(); ++i)
+            out.rules.push_back(ParseRule((*a)[i], Index("rules", i)));
         }
       } else {
         Fail("rules", "must be an array");
@@ -158,8 +158,8 @@ class Parser {
   }
 
   // A string field of 1..max characters; nullopt when absent or bad (bad is reported).
-  std::optional<std::string> String(const json::object& o, const std::string& at,
-                                    string_view key, size_t max) {
+  std::optional<std::string> String(const json::object& o, const std::string& at, string_view key,
+                                    size_t max) {
     const json::value* v = o.if_contains(key);
     if (v == nullptr) return std::nullopt;
     const json::string* s = v->if_string();
@@ -214,19 +214,22 @@ class Parser {
     }
 
     bool submit_ok = true;
-    if (const json::value* s = o->if_contains("submit")) submit_ok = ParseSubmit(*s, Field(at, "submit"), rule);
+    if (const json::value* s = o->if_contains("submit"))
+      submit_ok = ParseSubmit(*s, Field(at, "submit"), rule);
     bool rejects = std::find(rule.submit.begin(), rule.submit.end(), SubmitAction::kReject) !=
                    rule.submit.end();
     if (o->contains("error")) {
       if (auto n = Int(*o, at, "error", kMinErrorCode, kMaxErrorCode)) {
         rule.reject_error = static_cast<int>(*n);
-        if (submit_ok && !rejects) Fail(Field(at, "error"), "applies only when submit includes reject");
+        if (submit_ok && !rejects)
+          Fail(Field(at, "error"), "applies only when submit includes reject");
       }
     }
     if (o->contains("detail")) {
       if (auto d = String(*o, at, "detail", kMaxDetailLength)) {
         rule.reject_detail = std::move(*d);
-        if (submit_ok && !rejects) Fail(Field(at, "detail"), "applies only when submit includes reject");
+        if (submit_ok && !rejects)
+          Fail(Field(at, "detail"), "applies only when submit includes reject");
       }
     }
 
@@ -496,6 +499,7 @@ json::value RulesToJson(const Rules& r) {
     if (rule.from) o["from"] = *rule.from;
     json::array submit;
     for (SubmitAction a : rule.submit) submit.emplace_back(ActionName(a));
+    if (submit.empty()) submit.emplace_back("accept");  // what Decide() does with none
     o["submit"] = std::move(submit);
     // error/detail only mean something (and only parse) when the rule rejects.
     if (std::find(rule.submit.begin(), rule.submit.end(), SubmitAction::kReject) !=

@@ -114,7 +114,8 @@ TEST(ParseRulesTest, ReportsEveryProblemAtOnce) {
   EXPECT_EQ(problems[1].field, "read_after_ms");
   EXPECT_EQ(problems[2].field, "rules[0].channel");
   EXPECT_EQ(problems[3].field, "rules[1].events[0].status");
-  EXPECT_EQ(problems[3].message, "must be one of delivered, read, rejected, undeliverable, inbound");
+  EXPECT_EQ(problems[3].message,
+            "must be one of delivered, read, rejected, undeliverable, inbound");
   EXPECT_EQ(r.error().message,
             "colour: unknown key (expected delivered_after_ms, read_after_ms, rules); "
             "read_after_ms: must be an integer from 0 to 86400000; "
@@ -130,7 +131,9 @@ struct BadCase {
 
 class ParseRulesErrorTest : public ::testing::TestWithParam<BadCase> {};
 
-TEST_P(ParseRulesErrorTest, NamesTheField) { EXPECT_EQ(ErrorOf(GetParam().body), GetParam().error); }
+TEST_P(ParseRulesErrorTest, NamesTheField) {
+  EXPECT_EQ(ErrorOf(GetParam().body), GetParam().error);
+}
 
 std::string ManyRules(size_t n) {
   std::string s = R"({"rules":[)";

@@ -68,8 +68,8 @@ std::vector<FollowUp> RuleFollowUps(const std::vector<FollowUp>& events, string_
     FollowUp f = e;
     if (f.status == "rejected" || f.status == "undeliverable") {
       if (!f.error_code) {
-        f.error_code = f.status == "rejected" ? kDefaultRejectedEventError
-                                              : kDefaultUndeliverableEventError;
+        f.error_code =
+            f.status == "rejected" ? kDefaultRejectedEventError : kDefaultUndeliverableEventError;
       }
       f.error_detail = DetailFor(*f.error_code, f.error_detail, kFallbackRejectDetail);
     }

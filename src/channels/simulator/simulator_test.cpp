@@ -24,8 +24,8 @@ Rules MustParse(std::string_view text) {
   return r ? *std::move(r) : Rules{};
 }
 
-OutboundSend Msg(std::string channel, std::string to = "447700900000",
-                 std::string from = "Herald", int32_t attempt = 1) {
+OutboundSend Msg(std::string channel, std::string to = "447700900000", std::string from = "Herald",
+                 int32_t attempt = 1) {
   OutboundSend m;
   m.message_uuid = "aaaaaaaa-bbbb-4ccc-8ddd-0123456789ab";
   m.application_id = "app";
@@ -56,11 +56,11 @@ TEST(DecideTest, DefaultsPerChannel) {
     std::string channel;
     std::string timeline;
   };
-  for (const Case& c : {Case{"sms", "delivered@100"}, Case{"mms", "delivered@100"},
-                        Case{"rcs", "delivered@100 read@300"},
-                        Case{"whatsapp", "delivered@100 read@300"},
-                        Case{"messenger", "delivered@100 read@300"},
-                        Case{"viber_service", "delivered@100 read@300"}}) {
+  for (const Case& c :
+       {Case{"sms", "delivered@100"}, Case{"mms", "delivered@100"},
+        Case{"rcs", "delivered@100 read@300"}, Case{"whatsapp", "delivered@100 read@300"},
+        Case{"messenger", "delivered@100 read@300"},
+        Case{"viber_service", "delivered@100 read@300"}}) {
     SendOutcome o = Decide(none, "simulator", Msg(c.channel));
     EXPECT_EQ(o.kind, Kind::kSubmitted) << c.channel;
     EXPECT_EQ(o.provider_message_id, "sim-aaaaaaaa-bbbb-4ccc-8ddd-0123456789ab");
@@ -94,7 +94,7 @@ TEST(DecideTest, FirstMatchingRuleWins) {
   EXPECT_EQ(MatchingRule(r, "simulator", Msg("rcs", "447700900002")), 1);  // prefix
   EXPECT_EQ(MatchingRule(r, "simulator", Msg("sms", "447700900002")), 2);  // channel differs
   EXPECT_EQ(MatchingRule(r, "simulator", Msg("rcs", "4477008")), 2);
-  EXPECT_EQ(MatchingRule(r, "simulator", Msg("rcs", "14155550100")), 3);   // catch-all
+  EXPECT_EQ(MatchingRule(r, "simulator", Msg("rcs", "14155550100")), 3);  // catch-all
   EXPECT_EQ(Decide(r, "simulator", Msg("rcs", "447700900001")).kind, Kind::kRejected);
   EXPECT_EQ(Decide(r, "simulator", Msg("rcs", "447700900009")).kind, Kind::kRetryable);
   EXPECT_EQ(Decide(r, "simulator", Msg("sms", "447700900009")).followups.size(), 0u);
@@ -112,7 +112,7 @@ TEST(DecideTest, PrefixAndExactMatching) {
   r = MustParse(R"({"rules": [{"to": "447700900001"}, {"to": "*", "events": []}]})");
   EXPECT_EQ(MatchingRule(r, "s", Msg("sms", "447700900001")), 0);
   EXPECT_EQ(MatchingRule(r, "s", Msg("sms", "4477009000012")), 1);  // exact is exact
-  EXPECT_EQ(MatchingRule(r, "s", Msg("sms", "")), 1);              // "*" matches anything
+  EXPECT_EQ(MatchingRule(r, "s", Msg("sms", "")), 1);               // "*" matches anything
 
   r = MustParse(R"({"rules": [{"from": "Herald"}]})");
   EXPECT_EQ(MatchingRule(r, "s", Msg("sms", "1", "Herald")), 0);
@@ -120,7 +120,8 @@ TEST(DecideTest, PrefixAndExactMatching) {
 }
 
 TEST(DecideTest, ConnectorSpecificRules) {
-  Rules r = MustParse(R"({"rules": [{"connector": "simulator", "channel": "sms", "submit": "fail"}]})");
+  Rules r =
+      MustParse(R"({"rules": [{"connector": "simulator", "channel": "sms", "submit": "fail"}]})");
   EXPECT_EQ(Decide(r, "simulator", Msg("sms")).kind, Kind::kRetryable);
   EXPECT_EQ(Decide(r, "sim-b", Msg("sms")).kind, Kind::kSubmitted);
   EXPECT_EQ(Decide(r, "simulator", Msg("mms")).kind, Kind::kSubmitted);
@@ -237,7 +238,8 @@ TEST(SimulatorRulesTest, SetReplacesWhatGetReturns) {
 
 TEST(SimulatorRulesTest, SetWhileOtherThreadsRead) {
   auto shared = std::make_shared<SimulatorRules>(MustParse(R"({"rules":[{"submit":"fail"}]})"));
-  Rules accept = MustParse(R"({"rules":[{"to":"4*","events":[{"status":"delivered","after_ms":1}]}]})");
+  Rules accept =
+      MustParse(R"({"rules":[{"to":"4*","events":[{"status":"delivered","after_ms":1}]}]})");
   Rules fail = MustParse(R"({"rules":[{"submit":"fail"}]})");
   std::atomic<bool> stop{false};
   std::atomic<int> bad{0};
@@ -262,7 +264,8 @@ TEST(SimulatorRulesTest, SetWhileOtherThreadsRead) {
 
 // --- the coroutine (named functions, parameters by value: style.md §4.5) ---
 
-asio::awaitable<void> SendOnce(Connector* connector, OutboundSend m, std::optional<SendOutcome>* out) {
+asio::awaitable<void> SendOnce(Connector* connector, OutboundSend m,
+                               std::optional<SendOutcome>* out) {
   *out = co_await connector->Send(std::move(m));
 }
 
@@ -271,8 +274,8 @@ asio::awaitable<void> RevokeOnce(Connector* connector, std::string id, std::opti
 }
 
 TEST(SimulatorTest, SendRunsOnAnIoContext) {
-  auto rules = std::make_shared<SimulatorRules>(
-      MustParse(R"({"rules":[{"connector":"sim-b","channel":"rcs","submit":"reject","error":1300}]})"));
+  auto rules = std::make_shared<SimulatorRules>(MustParse(
+      R"({"rules":[{"connector":"sim-b","channel":"rcs","submit":"reject","error":1300}]})"));
   Simulator a("simulator", rules);
   Simulator b("sim-b", rules);
   EXPECT_EQ(a.name(), "simulator");
