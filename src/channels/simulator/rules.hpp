@@ -24,16 +24,15 @@ enum class SubmitAction { kAccept, kReject, kFail };
 
 // A rule applies to a message when every field it sets matches; the first such rule wins.
 struct Rule {
-  std::optional<std::string> connector;  // the connector's configured name ("simulator", "sim-b")
-  std::optional<std::string>
-      channel;                      // "sms", "mms", "rcs", "whatsapp", "messenger", "viber_service"
-  std::optional<std::string> to;    // exact, or prefix ending in '*'
-  std::optional<std::string> from;  // exact
+  std::optional<std::string> connector;  // the connector's configured name: "simulator", "sim-b"
+  std::optional<std::string> channel;    // sms, mms, rcs, whatsapp, messenger, viber_service
+  std::optional<std::string> to;         // exact, or prefix ending in '*'
+  std::optional<std::string> from;       // exact
   std::vector<SubmitAction> submit{SubmitAction::kAccept};  // per attempt, last repeats
   int reject_error = 1250;    // SubmitAction::kReject: Vonage error code (contract §5.4)
   std::string reject_detail;  // empty: the code's title (ErrorTitle)
-  std::optional<std::vector<FollowUp>> events;  // nullopt: the channel's default receipts;
-                                                // empty: silence (submitted and nothing more)
+  // nullopt: the channel's default receipts; empty: silence (submitted and nothing more).
+  std::optional<std::vector<FollowUp>> events;
 };
 
 struct Rules {
