@@ -97,6 +97,19 @@ int main(int argc, char** argv) {
   std::string migrate_dir = ".herald";
   migrate->add_option("--data-dir", migrate_dir, "Data directory")->envname("HERALD_DATA_DIR");
 
+  // webhooks
+  auto* webhooks = cli.add_subcommand("webhooks", "Webhook dead letters, replay");
+  webhooks->require_subcommand(1);
+  std::string webhooks_dir = ".herald";
+  auto* wh_list = webhooks->add_subcommand("list", "Print the dead-letter list as JSON lines");
+  wh_list->add_option("--data-dir", webhooks_dir, "Data directory")->envname("HERALD_DATA_DIR");
+  auto* wh_replay = webhooks->add_subcommand("replay", "Put dead letters back on the retry schedule");
+  std::vector<int64_t> replay_ids;
+  bool replay_all = false;
+  wh_replay->add_option("ids", replay_ids, "Dead-letter ids (from `herald webhooks list`)");
+  wh_replay->add_flag("--all", replay_all, "Replay every dead letter");
+  wh_replay->add_option("--data-dir", webhooks_dir, "Data directory")->envname("HERALD_DATA_DIR");
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -110,5 +123,7 @@ int main(int argc, char** argv) {
   if (update->parsed()) return herald::app::AppUpdate(app_options);
   if (remove->parsed()) return herald::app::AppDelete(app_options);
   if (migrate->parsed()) return herald::app::Migrate(migrate_dir);
+  if (wh_list->parsed()) return herald::app::WebhooksList(webhooks_dir);
+  if (wh_replay->parsed()) return herald::app::WebhooksReplay(webhooks_dir, replay_ids, replay_all);
   return 2;
 }

@@ -15,14 +15,14 @@ namespace herald::api {
 
 namespace json = boost::json;
 
-namespace {
-
 bool AdminTokenMatches(std::string_view configured, std::string_view authorization) {
   if (configured.empty()) return false;
   auto token = auth::ParseBearerAuthorization(authorization);
   if (!token || token->size() != configured.size()) return false;
   return CRYPTO_memcmp(token->data(), configured.data(), configured.size()) == 0;
 }
+
+namespace {
 
 net::HttpResponse BadRequest(std::string_view detail, std::string_view rid) {
   return Problem(400, std::string(kHeraldProblemPrefix) + "invalid-request", "Invalid request",

@@ -63,9 +63,10 @@ net::HttpResponse StoreFailure(const Error& error, std::string_view request_id) 
 
 class Api::Impl {
  public:
-  Impl(store::AsyncStore& store, const Clock& clock, ApiOptions options)
-      : ctx_{store, clock, options,
-             Authenticator(store, clock, options.auth_cache_ttl_ms)} {}
+  Impl(store::AsyncStore& store, const Clock& clock, engine::Engine& engine,
+       std::shared_ptr<channels::simulator::SimulatorRules> simulator_rules, ApiOptions options)
+      : ctx_{store,  clock, options, Authenticator(store, clock, options.auth_cache_ttl_ms),
+             engine, std::move(simulator_rules)} {}
 
   boost::asio::awaitable<net::HttpResponse> Route(net::HttpRequest request) {
     const std::string_view path = request.path();
@@ -75,7 +76,10 @@ class Api::Impl {
       co_return co_await PostMessage(ctx_, std::move(request));
     }
     if (auto uuid = Segment(path, "/v1/messages/")) {
-      if (method != "GET") co_return MethodNotAllowed("GET", request.request_id);
+      if (method == "PATCH") {
+        co_return co_await PatchMessage(ctx_, std::move(request), std::move(*uuid));
+      }
+      if (method != "GET") co_return MethodNotAllowed("GET, PATCH", request.request_id);
       co_return co_await GetMessage(ctx_, std::move(request), std::move(*uuid));
     }
     if (auto id = Segment(path, "/v1/workflows/")) {
@@ -87,6 +91,19 @@ class Api::Impl {
     }
     if (auto id = Segment(path, "/admin/v1/applications/")) {
       co_return co_await Admin(ctx_, std::move(request), std::move(*id));
+    }
+    if (path == "/admin/v1/simulator/rules" || path == "/admin/v1/simulator/inbound") {
+      std::string what(path.substr(std::string_view("/admin/v1/simulator/").size()));
+      co_return co_await AdminSimulator(ctx_, std::move(request), std::move(what));
+    }
+    if (path == "/admin/v1/webhooks/dead") {
+      co_return co_await AdminWebhooks(ctx_, std::move(request), std::string());
+    }
+    if (path.rfind("/admin/v1/webhooks/dead/", 0) == 0 && path.ends_with("/replay")) {
+      constexpr size_t kPrefix = std::string_view("/admin/v1/webhooks/dead/").size();
+      std::string id(path.substr(kPrefix, path.size() - kPrefix - std::string_view("/replay").size()));
+      if (id.empty()) co_return NotFound("No such resource.", request.request_id);
+      co_return co_await AdminWebhooks(ctx_, std::move(request), std::move(id));
     }
     if (path == "/healthz") {
       co_return JsonResponse(200, boost::json::object{{"status", "ok"}});
@@ -107,8 +124,10 @@ class Api::Impl {
   ApiContext ctx_;
 };
 
-Api::Api(store::AsyncStore& store, const Clock& clock, ApiOptions options)
-    : impl_(std::make_unique<Impl>(store, clock, std::move(options))) {}
+Api::Api(store::AsyncStore& store, const Clock& clock, engine::Engine& engine,
+         std::shared_ptr<channels::simulator::SimulatorRules> simulator_rules, ApiOptions options)
+    : impl_(std::make_unique<Impl>(store, clock, engine, std::move(simulator_rules),
+                                   std::move(options))) {}
 
 Api::~Api() = default;
 

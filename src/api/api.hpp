@@ -4,10 +4,13 @@
 // Routes:
 //   GET  /healthz, /readyz
 //   POST /v1/messages                        Messages API v1 send (JWT or Basic)
-//   GET  /v1/messages/{uuid}                 Herald extension: the stored message
+//   GET  /v1/messages/{uuid}                 Herald extension: the message and its history
+//   PATCH /v1/messages/{uuid}                mark an inbound message read, revoke an RCS one
 //   GET  /v1/workflows/{workflow_id}         Herald extension: a failover workflow
 //   GET|POST /admin/v1/applications          admin API (Bearer admin token)
 //   GET|PATCH|DELETE /admin/v1/applications/{id}
+//   GET|PUT /admin/v1/simulator/rules, POST /admin/v1/simulator/inbound
+//   GET /admin/v1/webhooks/dead, POST /admin/v1/webhooks/dead/{id}/replay
 //
 // Thread-safe: Handle may run concurrently on many strands.
 #pragma once
@@ -21,6 +24,13 @@
 #include "net/http_types.hpp"
 #include "store/async_store.hpp"
 
+namespace herald::engine {
+class Engine;
+}
+namespace herald::channels::simulator {
+class SimulatorRules;
+}
+
 namespace herald::api {
 
 struct ApiOptions {
@@ -31,7 +41,9 @@ struct ApiOptions {
 
 class Api {
  public:
-  Api(store::AsyncStore& store, const Clock& clock, ApiOptions options);
+  // `simulator_rules` may be null (no simulator: its admin routes answer 404).
+  Api(store::AsyncStore& store, const Clock& clock, engine::Engine& engine,
+      std::shared_ptr<channels::simulator::SimulatorRules> simulator_rules, ApiOptions options);
   ~Api();
   Api(const Api&) = delete;
   Api& operator=(const Api&) = delete;

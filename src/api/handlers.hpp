@@ -10,6 +10,8 @@
 #include "api/api.hpp"
 #include "api/authenticator.hpp"
 #include "net/http_types.hpp"
+#include "channels/simulator/simulator.hpp"
+#include "engine/engine.hpp"
 #include "store/async_store.hpp"
 
 namespace herald::api {
@@ -19,7 +21,13 @@ struct ApiContext {
   const Clock& clock;
   ApiOptions options;
   Authenticator authenticator;
+  engine::Engine& engine;
+  // The simulator's rules, changed at run time through the admin API (may be null).
+  std::shared_ptr<channels::simulator::SimulatorRules> simulator_rules;
 };
+
+// Constant-time check of `Authorization: Bearer <admin token>`; false when no token is set.
+bool AdminTokenMatches(std::string_view configured, std::string_view authorization);
 
 net::HttpResponse JsonResponse(int status, const boost::json::value& body);
 // True if the Content-Type is application/json (parameters such as charset allowed).
@@ -34,6 +42,14 @@ boost::asio::awaitable<net::HttpResponse> GetMessage(ApiContext& ctx, net::HttpR
                                                      std::string uuid);
 boost::asio::awaitable<net::HttpResponse> GetWorkflow(ApiContext& ctx, net::HttpRequest request,
                                                       std::string workflow_id);
+boost::asio::awaitable<net::HttpResponse> PatchMessage(ApiContext& ctx, net::HttpRequest request,
+                                                       std::string uuid);
+// /admin/v1/simulator/rules (GET, PUT) and /admin/v1/simulator/inbound (POST).
+boost::asio::awaitable<net::HttpResponse> AdminSimulator(ApiContext& ctx, net::HttpRequest request,
+                                                         std::string what);
+// /admin/v1/webhooks/dead (GET) and /admin/v1/webhooks/dead/{id}/replay (POST).
+boost::asio::awaitable<net::HttpResponse> AdminWebhooks(ApiContext& ctx, net::HttpRequest request,
+                                                        std::string id);
 // `id` is empty for the collection.
 boost::asio::awaitable<net::HttpResponse> Admin(ApiContext& ctx, net::HttpRequest request,
                                                 std::string id);

@@ -10,6 +10,7 @@
 #include "core/random.hpp"
 #include "domain/message.hpp"
 #include "domain/validation.hpp"
+#include "engine/engine.hpp"
 
 namespace herald::api {
 
@@ -41,7 +42,21 @@ struct AcceptOutcome {
   std::string body;
 };
 
-json::object MessageJson(const store::MessageRow& m, const store::WorkflowRow* workflow) {
+json::array EventsJson(const std::vector<store::MessageEventRow>& events) {
+  json::array out;
+  for (const auto& e : events) {
+    json::object o{{"status", e.status}, {"timestamp", FormatIso8601Millis(e.at_ms)}};
+    if (e.error_code) {
+      o["error"] = json::object{{"code", *e.error_code}, {"detail", e.error_detail}};
+    }
+    if (e.late) o["late"] = true;
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+json::object MessageJson(const store::MessageRow& m, const store::WorkflowRow* workflow,
+                         const std::vector<store::MessageEventRow>& events) {
   json::object o;
   o["message_uuid"] = m.uuid;
   o["channel"] = m.channel;
@@ -56,6 +71,8 @@ json::object MessageJson(const store::MessageRow& m, const store::WorkflowRow* w
                                  {"items_number", std::to_string(m.item_number)},
                                  {"items_total", std::to_string(workflow->items_total)}};
   }
+  if (m.connector) o["connector"] = *m.connector;
+  o["events"] = EventsJson(events);
   o["created_at"] = FormatIso8601Seconds(m.created_at_ms);
   o["updated_at"] = FormatIso8601Seconds(m.updated_at_ms);
   return o;
@@ -112,6 +129,9 @@ boost::asio::awaitable<net::HttpResponse> PostMessage(ApiContext& ctx, net::Http
     m.to = std::move(item.to);
     m.from = std::move(item.from);
     m.client_ref = std::move(item.client_ref);
+    m.webhook_url = std::move(item.webhook_url);
+    m.webhook_version = std::move(item.webhook_version);
+    m.ttl_seconds = item.ttl_seconds;
     m.state = std::string(domain::MessageStateName(i == 0 ? domain::MessageState::kQueued
                                                            : domain::MessageState::kWaiting));
     m.payload_json = json::serialize(item.payload);
@@ -139,6 +159,7 @@ boost::asio::awaitable<net::HttpResponse> PostMessage(ApiContext& ctx, net::Http
   // ONE transaction: the idempotency check, the workflow with all its messages and the key.
   // The 202 is sent only after it is committed (group commit: durable, fsynced).
   AcceptOutcome outcome;
+  store::JobRow first_send;
   const int64_t not_before = now - ctx.options.idempotency_window_ms;
   store::TxFunction accept = [&](store::Tx& tx) -> Result<void> {
     if (idempotency) {
@@ -154,6 +175,9 @@ boost::asio::awaitable<net::HttpResponse> PostMessage(ApiContext& ctx, net::Http
       }
     }
     HERALD_RETURN_IF_ERROR(tx.WorkflowInsert(workflow, messages));
+    // The first send job commits with the workflow: an accepted message is always on its way.
+    first_send = engine::FirstSendJob(messages.front(), now);
+    HERALD_ASSIGN_OR_RETURN(first_send.id, tx.JobInsert(first_send));
     if (idempotency) HERALD_RETURN_IF_ERROR(tx.IdempotencyPut(*idempotency));
     outcome = {AcceptOutcome::Kind::kCreated, 202, accepted_body};
     return {};
@@ -177,6 +201,9 @@ boost::asio::awaitable<net::HttpResponse> PostMessage(ApiContext& ctx, net::Http
     case AcceptOutcome::Kind::kCreated:
       break;
   }
+  std::vector<store::JobRow> jobs;
+  jobs.push_back(std::move(first_send));
+  ctx.engine.Schedule(std::move(jobs));
   spdlog::debug("accepted workflow {} ({} items) for application {} to {}", workflow.id,
                 workflow.items_total, app.id, MaskAddress(messages.front().to));
   net::HttpResponse res;
@@ -195,10 +222,12 @@ boost::asio::awaitable<net::HttpResponse> GetMessage(ApiContext& ctx, net::HttpR
 
   std::optional<store::MessageRow> message;
   std::optional<store::WorkflowRow> workflow;
+  std::vector<store::MessageEventRow> events;
   store::TxFunction read = [&](store::Tx& tx) -> Result<void> {
     HERALD_ASSIGN_OR_RETURN(message, tx.MessageGet(app_id, uuid));
     if (message) {
       HERALD_ASSIGN_OR_RETURN(workflow, tx.WorkflowGet(app_id, message->workflow_id));
+      HERALD_ASSIGN_OR_RETURN(events, tx.MessageEventList(app_id, uuid));
     }
     return {};
   };
@@ -206,7 +235,7 @@ boost::asio::awaitable<net::HttpResponse> GetMessage(ApiContext& ctx, net::HttpR
   if (!status) co_return StoreFailure(status.error(), rid);
   // Another application's message is reported exactly like a missing one.
   if (!message) co_return NotFound("No message with this uuid.", rid);
-  co_return JsonResponse(200, MessageJson(*message, workflow ? &*workflow : nullptr));
+  co_return JsonResponse(200, MessageJson(*message, workflow ? &*workflow : nullptr, events));
 }
 
 boost::asio::awaitable<net::HttpResponse> GetWorkflow(ApiContext& ctx, net::HttpRequest request,
@@ -219,10 +248,15 @@ boost::asio::awaitable<net::HttpResponse> GetWorkflow(ApiContext& ctx, net::Http
 
   std::optional<store::WorkflowRow> workflow;
   std::vector<store::MessageRow> messages;
+  std::vector<std::vector<store::MessageEventRow>> events;
   store::TxFunction read = [&](store::Tx& tx) -> Result<void> {
     HERALD_ASSIGN_OR_RETURN(workflow, tx.WorkflowGet(app_id, workflow_id));
     if (workflow) {
       HERALD_ASSIGN_OR_RETURN(messages, tx.MessageListByWorkflow(app_id, workflow_id));
+      events.assign(messages.size(), {});
+      for (size_t i = 0; i < messages.size(); ++i) {
+        HERALD_ASSIGN_OR_RETURN(events[i], tx.MessageEventList(app_id, messages[i].uuid));
+      }
     }
     return {};
   };
@@ -231,8 +265,9 @@ boost::asio::awaitable<net::HttpResponse> GetWorkflow(ApiContext& ctx, net::Http
   if (!workflow) co_return NotFound("No workflow with this id.", rid);
 
   json::array items;
-  for (const auto& m : messages) {
-    json::object item = MessageJson(m, nullptr);
+  for (size_t i = 0; i < messages.size(); ++i) {
+    const auto& m = messages[i];
+    json::object item = MessageJson(m, nullptr, events[i]);
     item["items_number"] = std::to_string(m.item_number);
     items.push_back(std::move(item));
   }
@@ -243,6 +278,50 @@ boost::asio::awaitable<net::HttpResponse> GetWorkflow(ApiContext& ctx, net::Http
                  {"created_at", FormatIso8601Seconds(workflow->created_at_ms)},
                  {"updated_at", FormatIso8601Seconds(workflow->updated_at_ms)}};
   co_return JsonResponse(200, o);
+}
+
+boost::asio::awaitable<net::HttpResponse> PatchMessage(ApiContext& ctx, net::HttpRequest request,
+                                                       std::string uuid) {
+  const std::string& rid = request.request_id;
+  std::string authorization(request.Header("authorization"));
+  // Contract §8: this endpoint takes a bearer JWT only (no Basic).
+  if (authorization.rfind("Bearer ", 0) != 0) {
+    co_return Unauthorized("PATCH /v1/messages requires a bearer JWT.", rid);
+  }
+  auto auth = co_await ctx.authenticator.Authenticate(std::move(authorization), true);
+  if (!auth) co_return AuthFailure(auth.error(), rid);
+  std::string app_id = auth->application->row.id;
+  if (!IsJsonContentType(request.Header("content-type"))) co_return UnsupportedMediaType(rid);
+
+  json::parse_options parse_options;
+  parse_options.max_depth = kMaxJsonDepth;
+  boost::system::error_code ec;
+  json::value body = json::parse(request.body, ec, json::storage_ptr(), parse_options);
+  if (ec) co_return InvalidJson("The request body could not be parsed as JSON.", rid);
+  const json::value* status = body.is_object() ? body.as_object().if_contains("status") : nullptr;
+  if (status == nullptr || !status->is_string() ||
+      (status->as_string() != "read" && status->as_string() != "revoked")) {
+    domain::ValidationFailure failure;
+    failure.invalid_parameters.push_back({"status", "must be \"read\" or \"revoked\"."});
+    co_return ValidationProblem(failure, rid);
+  }
+  std::string wanted(status->as_string());
+  auto result = co_await ctx.engine.Patch(std::move(app_id), std::move(uuid), std::move(wanted));
+  if (!result) co_return StoreFailure(result.error(), rid);
+  switch (result->kind) {
+    case engine::PatchResult::Kind::kNotFound:
+      co_return NotFound("No message with this uuid.", rid);
+    case engine::PatchResult::Kind::kInvalid: {
+      domain::ValidationFailure failure;
+      failure.invalid_parameters.push_back({"status", result->reason});
+      co_return ValidationProblem(failure, rid);
+    }
+    case engine::PatchResult::Kind::kAccepted:
+      break;
+  }
+  net::HttpResponse res;
+  res.status = 202;
+  co_return res;
 }
 
 }  // namespace herald::api

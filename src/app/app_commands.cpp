@@ -9,6 +9,7 @@
 #include <functional>
 #include <iostream>
 
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "api/applications.hpp"
@@ -178,6 +179,88 @@ int Migrate(const std::string& data_dir) {
   auto db = Open(data_dir);
   if (!db) return Fail(db.error());
   std::cout << "herald: database " << DatabasePath(data_dir) << " is up to date\n";
+  return 0;
+}
+
+namespace {
+
+boost::json::object DeadLetterJson(const store::JobRow& j) {
+  boost::json::object o{{"id", j.id},
+                        {"message_uuid", j.ref},
+                        {"application_id", j.application_id},
+                        {"attempts", j.attempt},
+                        {"last_error", j.last_error},
+                        {"created_at", FormatIso8601Millis(j.created_at_ms)},
+                        {"updated_at", FormatIso8601Millis(j.updated_at_ms)}};
+  boost::system::error_code ec;
+  boost::json::value payload = boost::json::parse(j.payload_json, ec);
+  if (!ec && payload.is_object()) {
+    if (const auto* url = payload.as_object().if_contains("url")) o["url"] = *url;
+  }
+  return o;
+}
+
+}  // namespace
+
+int WebhooksList(const std::string& data_dir) {
+  auto db = Open(data_dir);
+  if (!db) return Fail(db.error());
+  std::vector<store::JobRow> dead;
+  auto r = InTx(**db, store::TxMode::kRead, [&dead](store::Tx& tx) -> Result<void> {
+    HERALD_ASSIGN_OR_RETURN(dead, tx.JobListByState("dead", 0));
+    return {};
+  });
+  if (!r) return Fail(r.error());
+  for (const auto& j : dead) Print(DeadLetterJson(j));
+  return 0;
+}
+
+int WebhooksReplay(const std::string& data_dir, const std::vector<int64_t>& ids, bool all) {
+  if (ids.empty() == !all) {
+    return Fail(Error{Errc::kInvalidArgument, "give dead-letter ids or --all (not both)",
+                      std::nullopt});
+  }
+  auto db = Open(data_dir);
+  if (!db) return Fail(db.error());
+  const int64_t now = SystemClock::Instance().NowMs();
+  int64_t replayed = 0;
+  std::vector<int64_t> unknown;
+  auto r = InTx(**db, store::TxMode::kWrite, [&](store::Tx& tx) -> Result<void> {
+    replayed = 0;
+    unknown.clear();
+    std::vector<store::JobRow> jobs;
+    if (all) {
+      HERALD_ASSIGN_OR_RETURN(jobs, tx.JobListByState("dead", 0));
+    } else {
+      for (int64_t id : ids) {
+        HERALD_ASSIGN_OR_RETURN(auto job, tx.JobGet(id));
+        if (!job || job->state != "dead") {
+          unknown.push_back(id);
+        } else {
+          jobs.push_back(std::move(*job));
+        }
+      }
+      if (!unknown.empty()) return {};  // all or nothing
+    }
+    for (auto& job : jobs) {
+      job.state = "pending";
+      job.attempt = 0;
+      job.run_at_ms = now;
+      job.created_at_ms = now;
+      job.updated_at_ms = now;
+      HERALD_RETURN_IF_ERROR(tx.JobUpdate(job).map([](bool) {}));
+      ++replayed;
+    }
+    return {};
+  });
+  if (!r) return Fail(r.error());
+  if (!unknown.empty()) {
+    std::string list;
+    for (int64_t id : unknown) list += (list.empty() ? "" : ", ") + std::to_string(id);
+    return Fail(Error{Errc::kNotFound, "no dead letter with id " + list + " (nothing replayed)",
+                      std::nullopt});
+  }
+  Print(boost::json::object{{"replayed", replayed}});
   return 0;
 }
 

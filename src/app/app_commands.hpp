@@ -4,7 +4,9 @@
 #pragma once
 
 #include <optional>
+#include <cstdint>
 #include <string>
+#include <vector>
 
 namespace herald::app {
 
@@ -24,6 +26,13 @@ int AppList(const AppCommandOptions& options);
 int AppShow(const AppCommandOptions& options);
 int AppUpdate(const AppCommandOptions& options);
 int AppDelete(const AppCommandOptions& options);
+// `herald webhooks list`: the dead-letter list (webhooks that exhausted their retries or got a
+// final answer), one JSON object per line, oldest first.
+int WebhooksList(const std::string& data_dir);
+// `herald webhooks replay ID...|--all`: puts dead letters back on the retry schedule (a fresh
+// 24 h window). A running server sends them at its next start; for a live server use
+// POST /admin/v1/webhooks/dead/{id}/replay, which sends at once.
+int WebhooksReplay(const std::string& data_dir, const std::vector<int64_t>& ids, bool all);
 // `herald migrate`: creates/updates the database schema and exits.
 int Migrate(const std::string& data_dir);
 

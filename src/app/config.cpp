@@ -20,6 +20,127 @@ Result<int64_t> ParseInt(std::string_view text, std::string_view what) {
   return v;
 }
 
+Error KeyError(const std::string& path, std::string_view key, std::string_view what) {
+  return Error{Errc::kInvalidArgument, path + ": '" + std::string(key) + "' " + std::string(what),
+               std::nullopt};
+}
+
+// Reads an integer key of `table` into `out` if present, checking [min, max].
+Result<void> IntKey(const toml::table& table, const std::string& path, std::string_view section,
+                    std::string_view key, int64_t min, int64_t max, int64_t& out) {
+  const toml::node* node = table.get(key);
+  if (node == nullptr) return {};
+  std::string name = std::string(section) + "." + std::string(key);
+  auto v = node->value_exact<int64_t>();
+  if (!v || *v < min || *v > max) {
+    return tl::make_unexpected(KeyError(path, name, "must be an integer in " +
+                                                        std::to_string(min) + ".." +
+                                                        std::to_string(max)));
+  }
+  out = *v;
+  return {};
+}
+
+Result<void> CheckKeys(const toml::table& table, const std::string& path, std::string_view section,
+                       std::initializer_list<std::string_view> known) {
+  for (auto&& [key, node] : table) {
+    bool ok = false;
+    for (auto k : known) ok = ok || k == key.str();
+    if (!ok) {
+      return MakeError(Errc::kInvalidArgument, path + ": unknown key '" + std::string(section) +
+                                                   "." + std::string(key.str()) + "'");
+    }
+  }
+  return {};
+}
+
+Result<void> ApplyEngine(const toml::table& t, const std::string& path, ServeConfig& config) {
+  HERALD_RETURN_IF_ERROR(CheckKeys(t, path, "engine",
+                                   {"undeliverable_failover", "send_attempts",
+                                    "send_retry_initial_ms", "send_retry_max_ms"}));
+  engine::EngineOptions& e = config.engine;
+  if (const toml::node* n = t.get("undeliverable_failover")) {
+    auto v = n->value_exact<bool>();
+    if (!v) return tl::make_unexpected(KeyError(path, "engine.undeliverable_failover", "must be true or false"));
+    e.undeliverable_failover = *v;
+  }
+  int64_t attempts = e.send_attempts;
+  HERALD_RETURN_IF_ERROR(IntKey(t, path, "engine", "send_attempts", 1, 100, attempts));
+  e.send_attempts = static_cast<int>(attempts);
+  HERALD_RETURN_IF_ERROR(IntKey(t, path, "engine", "send_retry_initial_ms", 1, 3'600'000,
+                                e.send_retry_initial_ms));
+  HERALD_RETURN_IF_ERROR(IntKey(t, path, "engine", "send_retry_max_ms", 1, 86'400'000,
+                                e.send_retry_max_ms));
+  return {};
+}
+
+Result<void> ApplyWebhooks(const toml::table& t, const std::string& path, ServeConfig& config) {
+  HERALD_RETURN_IF_ERROR(CheckKeys(t, path, "webhooks",
+                                   {"initial_retry_ms", "max_retry_ms", "give_up_after_ms",
+                                    "jitter", "connect_timeout_ms", "response_timeout_ms",
+                                    "per_endpoint_concurrency"}));
+  webhooks::RetryPolicy& r = config.engine.webhook_retry;
+  HERALD_RETURN_IF_ERROR(IntKey(t, path, "webhooks", "initial_retry_ms", 1, 86'400'000,
+                                r.initial_delay_ms));
+  HERALD_RETURN_IF_ERROR(IntKey(t, path, "webhooks", "max_retry_ms", 1, 86'400'000,
+                                r.max_delay_ms));
+  HERALD_RETURN_IF_ERROR(IntKey(t, path, "webhooks", "give_up_after_ms", 1, 30LL * 86'400'000,
+                                r.give_up_after_ms));
+  if (const toml::node* n = t.get("jitter")) {
+    auto v = n->value<double>();
+    if (!v || *v < 0 || *v > 0.5) {
+      return tl::make_unexpected(KeyError(path, "webhooks.jitter", "must be a number in 0..0.5"));
+    }
+    r.jitter = *v;
+  }
+  HERALD_RETURN_IF_ERROR(IntKey(t, path, "webhooks", "connect_timeout_ms", 1, 600'000,
+                                config.webhook_connect_timeout_ms));
+  HERALD_RETURN_IF_ERROR(IntKey(t, path, "webhooks", "response_timeout_ms", 1, 600'000,
+                                config.webhook_response_timeout_ms));
+  int64_t per_endpoint = config.engine.per_endpoint_concurrency;
+  HERALD_RETURN_IF_ERROR(
+      IntKey(t, path, "webhooks", "per_endpoint_concurrency", 1, 1024, per_endpoint));
+  config.engine.per_endpoint_concurrency = static_cast<int>(per_endpoint);
+  return {};
+}
+
+Result<void> ApplyConnectors(const toml::table& t, const std::string& path, ServeConfig& config) {
+  for (auto&& [key, node] : t) {
+    std::string name(key.str());
+    const toml::table* c = node.as_table();
+    if (c == nullptr) return tl::make_unexpected(KeyError(path, "connectors." + name, "must be a table"));
+    HERALD_RETURN_IF_ERROR(CheckKeys(*c, path, "connectors." + name, {"type"}));
+    auto type = c->get("type") ? c->get("type")->value<std::string>() : std::nullopt;
+    if (!type || *type != "simulator") {
+      return tl::make_unexpected(KeyError(path, "connectors." + name + ".type",
+                                          "must be \"simulator\" (the only connector type so far)"));
+    }
+    config.connectors[name] = *type;
+  }
+  return {};
+}
+
+Result<void> ApplyRoutes(const toml::table& t, const std::string& path, ServeConfig& config) {
+  for (auto&& [key, node] : t) {
+    std::string channel(key.str());
+    bool known = false;
+    for (auto c : kChannels) known = known || c == channel;
+    if (!known) return MakeError(Errc::kInvalidArgument, path + ": unknown channel 'routes." + channel + "'");
+    const toml::array* list = node.as_array();
+    if (list == nullptr || list->empty()) {
+      return tl::make_unexpected(KeyError(path, "routes." + channel, "must be a non-empty array of connector names"));
+    }
+    std::vector<std::string> names;
+    for (const auto& item : *list) {
+      auto v = item.value<std::string>();
+      if (!v) return tl::make_unexpected(KeyError(path, "routes." + channel, "must contain strings"));
+      names.push_back(*v);
+    }
+    config.routes[channel] = std::move(names);
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<void> ParseListen(std::string_view text, ServeConfig& config) {
@@ -84,6 +205,21 @@ Result<void> ApplyTomlFile(const std::string& path, ServeConfig& config) {
       auto v = node.value<std::string>();
       if (!v) return type_error(k, "a string");
       config.sqlite_synchronous = *v;
+    } else if (k == "engine" || k == "webhooks" || k == "connectors" || k == "routes" ||
+               k == "simulator") {
+      const toml::table* section = node.as_table();
+      if (section == nullptr) return type_error(k, "a table");
+      if (k == "engine") HERALD_RETURN_IF_ERROR(ApplyEngine(*section, path, config));
+      if (k == "webhooks") HERALD_RETURN_IF_ERROR(ApplyWebhooks(*section, path, config));
+      if (k == "connectors") HERALD_RETURN_IF_ERROR(ApplyConnectors(*section, path, config));
+      if (k == "routes") HERALD_RETURN_IF_ERROR(ApplyRoutes(*section, path, config));
+      if (k == "simulator") {
+        auto rules = channels::simulator::ParseRulesToml(*section);
+        if (!rules) {
+          return MakeError(Errc::kInvalidArgument, path + ": simulator: " + rules.error().message);
+        }
+        config.simulator = std::move(*rules);
+      }
     } else {
       return MakeError(Errc::kInvalidArgument, path + ": unknown key '" + std::string(k) + "'");
     }
@@ -125,6 +261,15 @@ Result<void> Validate(const ServeConfig& config) {
   if (!ok) {
     return MakeError(Errc::kInvalidArgument,
                      "log_level must be trace, debug, info, warn, error, critical or off");
+  }
+  // Every route names connectors that exist.
+  for (const auto& [channel, names] : config.routes) {
+    for (const auto& name : names) {
+      if (name != "simulator" && !config.connectors.contains(name)) {
+        return MakeError(Errc::kInvalidArgument, "routes." + channel + ": unknown connector '" +
+                                                     name + "' (define [connectors." + name + "])");
+      }
+    }
   }
   if (!config.admin_token.empty() && config.admin_token.size() < 16) {
     return MakeError(Errc::kInvalidArgument, "admin_token must be at least 16 characters");

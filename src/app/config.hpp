@@ -4,10 +4,14 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <vector>
 #include <optional>
 #include <string>
 
+#include "channels/simulator/rules.hpp"
 #include "core/result.hpp"
+#include "engine/engine.hpp"
 
 namespace herald::app {
 
@@ -20,7 +24,23 @@ struct ServeConfig {
   std::string log_level = "info";
   size_t max_body_bytes = 256 * 1024;
   std::string sqlite_synchronous = "FULL";  // FULL (power-loss durable) | NORMAL
+
+  // Delivery (decision 0005). [engine] and the webhook retry schedule of [webhooks].
+  engine::EngineOptions engine;
+  // [webhooks] HTTP client settings.
+  int64_t webhook_connect_timeout_ms = 3000;
+  int64_t webhook_response_timeout_ms = 15000;
+  // [connectors.NAME] type = "simulator": extra connectors ("simulator" always exists).
+  std::map<std::string, std::string> connectors;
+  // [routes] channel = [connector names]; a channel not listed uses ["simulator"].
+  std::map<std::string, std::vector<std::string>> routes;
+  // [simulator] defaults and rules (docs/simulator.md).
+  channels::simulator::Rules simulator;
 };
+
+// The channels Herald can send on, in contract order.
+inline constexpr std::string_view kChannels[] = {"sms",      "mms",       "rcs",
+                                                 "whatsapp", "messenger", "viber_service"};
 
 // Parses "host:port", "[v6]:port" or ":port" (host defaults to 127.0.0.1).
 Result<void> ParseListen(std::string_view text, ServeConfig& config);

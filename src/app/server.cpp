@@ -14,6 +14,10 @@
 #include <spdlog/spdlog.h>
 
 #include "api/api.hpp"
+#include "channels/simulator/simulator.hpp"
+#include "engine/engine.hpp"
+#include "engine/router.hpp"
+#include "net/http_client.hpp"
 #include "net/http_server.hpp"
 #include "store/async_store.hpp"
 #include "store/store.hpp"
@@ -26,11 +30,15 @@ namespace {
 
 constexpr auto kDrainTimeout = std::chrono::seconds(10);
 
-// Waits (bounded) for in-flight requests to finish, then stops the event loop.
-asio::awaitable<void> DrainThenStop(net::HttpServer* server, asio::io_context* ioc) {
+// Waits (bounded) for in-flight requests and engine jobs to finish, then stops the event loop.
+// Jobs still running then are abandoned: their rows stay pending and run again at the next
+// start (decision 0005).
+asio::awaitable<void> DrainThenStop(net::HttpServer* server, engine::Engine* engine,
+                                    asio::io_context* ioc) {
   asio::steady_timer timer(co_await asio::this_coro::executor);
   const auto deadline = std::chrono::steady_clock::now() + kDrainTimeout;
-  while (server->in_flight() > 0 && std::chrono::steady_clock::now() < deadline) {
+  while ((server->in_flight() > 0 || engine->in_flight() > 0) &&
+         std::chrono::steady_clock::now() < deadline) {
     timer.expires_after(std::chrono::milliseconds(10));
     co_await timer.async_wait(asio::use_awaitable);
   }
@@ -44,6 +52,8 @@ int RunServer(const ServeConfig& config) {
     spdlog::critical("{}", ok.error().message);
     return 1;
   }
+  // First, so it outlives every object that holds its executor (engine, HTTP client, server).
+  asio::io_context ioc(config.io_threads);
   store::SqliteOptions sqlite;
   sqlite.path = DatabasePath(config.data_dir);
   sqlite.synchronous = config.sqlite_synchronous;
@@ -55,11 +65,41 @@ int RunServer(const ServeConfig& config) {
   std::unique_ptr<store::Store> db = std::move(*opened);
   store::AsyncStore async_store(*db, store::AsyncStoreOptions{});
 
+  // Connectors and routes: "simulator" always exists; [connectors.NAME] adds more.
+  auto simulator_rules = std::make_shared<channels::simulator::SimulatorRules>(config.simulator);
+  std::map<std::string, std::unique_ptr<channels::Connector>> connectors;
+  connectors["simulator"] =
+      std::make_unique<channels::simulator::Simulator>("simulator", simulator_rules);
+  for (const auto& [name, type] : config.connectors) {
+    connectors[name] = std::make_unique<channels::simulator::Simulator>(name, simulator_rules);
+  }
+  engine::Router router;
+  for (std::string_view channel : kChannels) {
+    std::string ch(channel);
+    auto route = config.routes.find(ch);
+    if (route == config.routes.end()) {
+      router.Add(ch, connectors["simulator"].get());
+      continue;
+    }
+    for (const auto& name : route->second) router.Add(ch, connectors.at(name).get());
+  }
+
+  net::HttpClientOptions http_options_out;
+  http_options_out.connect_timeout_ms = config.webhook_connect_timeout_ms;
+  http_options_out.response_timeout_ms = config.webhook_response_timeout_ms;
+  http_options_out.per_endpoint_concurrency = config.engine.per_endpoint_concurrency;
+  net::HttpClient http_client(ioc.get_executor(), http_options_out);
+  engine::Engine engine(ioc.get_executor(), async_store, SystemClock::Instance(), router,
+                        http_client, config.engine);
+  if (auto started = engine.Start(); !started) {
+    spdlog::critical("cannot start the delivery engine: {}", started.error().message);
+    return 1;
+  }
+
   api::ApiOptions api_options;
   api_options.admin_token = config.admin_token;
-  api::Api api(async_store, SystemClock::Instance(), api_options);
+  api::Api api(async_store, SystemClock::Instance(), engine, simulator_rules, api_options);
 
-  asio::io_context ioc(config.io_threads);
   net::HttpServerOptions http_options;
   http_options.host = config.listen_host;
   http_options.port = config.listen_port;
@@ -77,7 +117,8 @@ int RunServer(const ServeConfig& config) {
     if (ec) return;
     spdlog::info("signal {}: stopping", signal);
     server.Stop();
-    asio::co_spawn(ioc, DrainThenStop(&server, &ioc), asio::detached);
+    engine.Stop();
+    asio::co_spawn(ioc, DrainThenStop(&server, &engine, &ioc), asio::detached);
   });
 
   std::string host = config.listen_host.find(':') != std::string::npos
@@ -95,6 +136,7 @@ int RunServer(const ServeConfig& config) {
   for (auto& t : threads) t.join();
 
   // Everything acknowledged is already committed; this only finishes queued work.
+  http_client.Shutdown();
   async_store.Stop();
   spdlog::info("stopped");
   return 0;

@@ -65,6 +65,12 @@ bool IsRetryable(const Error& e);
     return ::tl::make_unexpected(std::move(HERALD_CONCAT(herald_r_, __LINE__)).error()); \
   lhs = std::move(*HERALD_CONCAT(herald_r_, __LINE__))
 
+// In a coroutine returning awaitable<Result<T>>; `expr` may contain a co_await.
+#define HERALD_CO_RETURN_IF_ERROR(expr)                                    \
+  if (auto HERALD_CONCAT(herald_s_, __LINE__) = (expr);                    \
+      !HERALD_CONCAT(herald_s_, __LINE__))                                 \
+  co_return ::tl::make_unexpected(std::move(HERALD_CONCAT(herald_s_, __LINE__)).error())
+
 #define HERALD_CO_ASSIGN_OR_RETURN(lhs, expr)                                         \
   auto HERALD_CONCAT(herald_r_, __LINE__) = (expr);                                   \
   if (!HERALD_CONCAT(herald_r_, __LINE__))                                            \

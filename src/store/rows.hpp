@@ -47,7 +47,59 @@ struct MessageRow {
   std::string payload_json;       // the item as sent by the client (without `failover`)
   int64_t created_at_ms = 0;
   int64_t updated_at_ms = 0;
+  // Delivery options copied out of the payload at accept time (the engine reads them often).
+  std::optional<std::string> webhook_url;
+  std::optional<std::string> webhook_version;  // "v1" | "v0.1"
+  std::optional<int64_t> ttl_seconds;
+  // Set when a connector took the message: who has it, and its id there (receipt correlation).
+  std::optional<std::string> connector;
+  std::optional<std::string> provider_message_id;
   bool operator==(const MessageRow&) const = default;
+};
+
+// One entry of a message's status history (what GET shows, what each webhook reports).
+struct MessageEventRow {
+  int64_t id = 0;                  // assigned by the store; orders the history
+  std::string message_uuid;
+  std::string application_id;
+  std::string status;              // "submitted", "delivered", "read", "rejected", ...
+  std::optional<int32_t> error_code;
+  std::string error_detail;
+  bool late = false;               // recorded and reported, but did not change the state
+  int64_t at_ms = 0;
+  bool operator==(const MessageEventRow&) const = default;
+};
+
+// A message a person sent to one of the application's numbers/senders (contract §7).
+struct InboundRow {
+  std::string uuid;
+  std::string application_id;
+  std::string channel;
+  std::string to;                  // the application's sender id / number
+  std::string from;                // the person
+  std::string text;
+  std::string state;               // "received" | "read"
+  int64_t created_at_ms = 0;
+  int64_t updated_at_ms = 0;
+  bool operator==(const InboundRow&) const = default;
+};
+
+// Work the engine still has to do (transactional outbox, decision 0005). A job is pending
+// until done, then deleted in the transaction that records its outcome; a webhook job that
+// exhausted its retries is kept as "dead" (the dead-letter list).
+struct JobRow {
+  int64_t id = 0;                  // assigned by JobInsert
+  std::string kind;                // "send" | "ttl" | "provider_event" | "webhook"
+  std::string ref;                 // the message (or inbound message) uuid
+  std::string application_id;
+  std::string payload_json;        // kind-specific, opaque to the store
+  std::string state = "pending";   // "pending" | "dead"
+  int32_t attempt = 0;             // attempts made so far
+  int64_t run_at_ms = 0;
+  std::string last_error;
+  int64_t created_at_ms = 0;
+  int64_t updated_at_ms = 0;
+  bool operator==(const JobRow&) const = default;
 };
 
 // A remembered response to a request carrying an Idempotency-Key (scoped per application).

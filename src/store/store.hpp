@@ -53,6 +53,45 @@ class Tx {
   virtual Result<std::vector<MessageRow>> MessageListByWorkflow(std::string_view application_id,
                                                                 std::string_view workflow_id) = 0;
 
+  // --- delivery (the engine; no tenant filter: the engine acts for every application) ---
+  virtual Result<std::optional<MessageRow>> MessageLoad(std::string_view message_uuid) = 0;
+  // Replaces state, connector, provider_message_id and updated_at_ms of row.uuid.
+  // Returns false if no such message.
+  virtual Result<bool> MessageUpdate(const MessageRow& row) = 0;
+  // The message a connector's receipt refers to.
+  virtual Result<std::optional<MessageRow>> MessageFindByProviderId(
+      std::string_view connector, std::string_view provider_message_id) = 0;
+  virtual Result<bool> WorkflowSetState(std::string_view workflow_id, std::string_view state,
+                                        int64_t now_ms) = 0;
+  // Appends to a message's history; returns the new event's id.
+  virtual Result<int64_t> MessageEventInsert(const MessageEventRow& row) = 0;
+  // The history of a message of `application_id`, oldest first (empty for another tenant's).
+  virtual Result<std::vector<MessageEventRow>> MessageEventList(std::string_view application_id,
+                                                                std::string_view message_uuid) = 0;
+
+  // kConflict on a duplicate uuid.
+  virtual Result<void> InboundInsert(const InboundRow& row) = 0;
+  virtual Result<std::optional<InboundRow>> InboundGet(std::string_view application_id,
+                                                       std::string_view uuid) = 0;
+  virtual Result<bool> InboundSetState(std::string_view uuid, std::string_view state,
+                                       int64_t now_ms) = 0;
+
+  // --- jobs ---
+  // Inserts row (its id is ignored) and returns the new id.
+  virtual Result<int64_t> JobInsert(const JobRow& row) = 0;
+  virtual Result<std::optional<JobRow>> JobGet(int64_t id) = 0;
+  // Removes a job that is done (or cancelled). False if it no longer exists.
+  virtual Result<bool> JobDelete(int64_t id) = 0;
+  // Deletes every pending job of `kind` for `ref` (e.g. a revoked message's scheduled
+  // receipts); returns how many.
+  virtual Result<int64_t> JobDeleteByRef(std::string_view kind, std::string_view ref) = 0;
+  // Replaces state, attempt, run_at_ms, payload_json, last_error, created_at_ms and
+  // updated_at_ms of row.id (a retry, "dead", or a replay, which restarts the retry window
+  // from created_at_ms). False if no such job.
+  virtual Result<bool> JobUpdate(const JobRow& row) = 0;
+  // Every job in `state`, by run_at_ms then id; at most `limit` (0: no limit).
+  virtual Result<std::vector<JobRow>> JobListByState(std::string_view state, int64_t limit) = 0;
+
   // --- idempotency keys ---
   // The row for (application_id, key) if it was created at or after `not_before_ms`.
   virtual Result<std::optional<IdempotencyRow>> IdempotencyGet(std::string_view application_id,

@@ -58,6 +58,53 @@ CREATE TABLE idempotency (
 ) STRICT;
 CREATE INDEX idempotency_by_age ON idempotency(created_at_ms);
 )sql",
+    // 2: delivery engine: message delivery columns, status history, inbound messages, jobs.
+    R"sql(
+ALTER TABLE message ADD COLUMN webhook_url TEXT;
+ALTER TABLE message ADD COLUMN webhook_version TEXT;
+ALTER TABLE message ADD COLUMN ttl_seconds INTEGER;
+ALTER TABLE message ADD COLUMN connector TEXT;
+ALTER TABLE message ADD COLUMN provider_message_id TEXT;
+CREATE INDEX message_by_provider_id ON message(provider_message_id, connector)
+  WHERE provider_message_id IS NOT NULL;
+CREATE TABLE message_event (
+  id INTEGER PRIMARY KEY,
+  message_uuid TEXT NOT NULL,
+  application_id TEXT NOT NULL,
+  status TEXT NOT NULL,
+  error_code INTEGER,
+  error_detail TEXT NOT NULL,
+  late INTEGER NOT NULL,
+  at_ms INTEGER NOT NULL
+) STRICT;
+CREATE INDEX message_event_by_message ON message_event(message_uuid, id);
+CREATE TABLE inbound_message (
+  uuid TEXT PRIMARY KEY,
+  application_id TEXT NOT NULL REFERENCES application(id) ON DELETE CASCADE,
+  channel TEXT NOT NULL,
+  to_addr TEXT NOT NULL,
+  from_addr TEXT NOT NULL,
+  text TEXT NOT NULL,
+  state TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  updated_at_ms INTEGER NOT NULL
+) STRICT;
+CREATE TABLE job (
+  id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL,
+  ref TEXT NOT NULL,
+  application_id TEXT NOT NULL,
+  payload_json TEXT NOT NULL,
+  state TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  run_at_ms INTEGER NOT NULL,
+  last_error TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  updated_at_ms INTEGER NOT NULL
+) STRICT;
+CREATE INDEX job_by_state ON job(state, run_at_ms, id);
+CREATE INDEX job_by_ref ON job(ref, kind);
+)sql",
 };
 
 }  // namespace herald::store::sqlite

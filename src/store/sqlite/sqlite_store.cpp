@@ -86,6 +86,13 @@ void Bind(sqlite3_stmt* s, int i, const std::optional<std::string>& v) {
 void Bind(sqlite3_stmt* s, int i, int64_t v) { sqlite3_bind_int64(s, i, v); }
 void Bind(sqlite3_stmt* s, int i, int32_t v) { sqlite3_bind_int64(s, i, v); }
 void Bind(sqlite3_stmt* s, int i, bool v) { sqlite3_bind_int64(s, i, v ? 1 : 0); }
+void Bind(sqlite3_stmt* s, int i, const std::optional<int64_t>& v) {
+  if (v) {
+    sqlite3_bind_int64(s, i, *v);
+  } else {
+    sqlite3_bind_null(s, i);
+  }
+}
 
 template <class... Args>
 void BindAll(sqlite3_stmt* s, const Args&... args) {
@@ -119,27 +126,71 @@ WorkflowRow ReadWorkflow(sqlite3_stmt* s) {
                      sqlite3_column_int64(s, 5),
                      sqlite3_column_int64(s, 6)};
 }
+std::optional<int64_t> OptInt(sqlite3_stmt* s, int col) {
+  if (sqlite3_column_type(s, col) == SQLITE_NULL) return std::nullopt;
+  return sqlite3_column_int64(s, col);
+}
 MessageRow ReadMessage(sqlite3_stmt* s) {
-  return MessageRow{Text(s, 0),
-                    Text(s, 1),
-                    Text(s, 2),
-                    static_cast<int32_t>(sqlite3_column_int64(s, 3)),
-                    Text(s, 4),
-                    Text(s, 5),
-                    Text(s, 6),
-                    Text(s, 7),
-                    OptText(s, 8),
-                    Text(s, 9),
-                    Text(s, 10),
-                    sqlite3_column_int64(s, 11),
-                    sqlite3_column_int64(s, 12)};
+  MessageRow m;
+  m.uuid = Text(s, 0);
+  m.workflow_id = Text(s, 1);
+  m.application_id = Text(s, 2);
+  m.item_number = static_cast<int32_t>(sqlite3_column_int64(s, 3));
+  m.channel = Text(s, 4);
+  m.message_type = Text(s, 5);
+  m.to = Text(s, 6);
+  m.from = Text(s, 7);
+  m.client_ref = OptText(s, 8);
+  m.state = Text(s, 9);
+  m.payload_json = Text(s, 10);
+  m.created_at_ms = sqlite3_column_int64(s, 11);
+  m.updated_at_ms = sqlite3_column_int64(s, 12);
+  m.webhook_url = OptText(s, 13);
+  m.webhook_version = OptText(s, 14);
+  m.ttl_seconds = OptInt(s, 15);
+  m.connector = OptText(s, 16);
+  m.provider_message_id = OptText(s, 17);
+  return m;
+}
+MessageEventRow ReadEvent(sqlite3_stmt* s) {
+  MessageEventRow e;
+  e.id = sqlite3_column_int64(s, 0);
+  e.message_uuid = Text(s, 1);
+  e.application_id = Text(s, 2);
+  e.status = Text(s, 3);
+  if (auto code = OptInt(s, 4)) e.error_code = static_cast<int32_t>(*code);
+  e.error_detail = Text(s, 5);
+  e.late = sqlite3_column_int64(s, 6) != 0;
+  e.at_ms = sqlite3_column_int64(s, 7);
+  return e;
+}
+InboundRow ReadInbound(sqlite3_stmt* s) {
+  return InboundRow{Text(s, 0), Text(s, 1), Text(s, 2), Text(s, 3), Text(s, 4),
+                    Text(s, 5), Text(s, 6), sqlite3_column_int64(s, 7),
+                    sqlite3_column_int64(s, 8)};
+}
+JobRow ReadJob(sqlite3_stmt* s) {
+  JobRow j;
+  j.id = sqlite3_column_int64(s, 0);
+  j.kind = Text(s, 1);
+  j.ref = Text(s, 2);
+  j.application_id = Text(s, 3);
+  j.payload_json = Text(s, 4);
+  j.state = Text(s, 5);
+  j.attempt = static_cast<int32_t>(sqlite3_column_int64(s, 6));
+  j.run_at_ms = sqlite3_column_int64(s, 7);
+  j.last_error = Text(s, 8);
+  j.created_at_ms = sqlite3_column_int64(s, 9);
+  j.updated_at_ms = sqlite3_column_int64(s, 10);
+  return j;
 }
 
 #define APP_SELECT "SELECT id, name, api_key, api_secret_hash, public_key_pem, signature_secret, " \
                    "status_url, inbound_url, created_at_ms, updated_at_ms FROM application "
 #define MSG_SELECT "SELECT uuid, workflow_id, application_id, item_number, channel, message_type, " \
                    "to_addr, from_addr, client_ref, state, payload_json, created_at_ms, "         \
-                   "updated_at_ms FROM message "
+                   "updated_at_ms, webhook_url, webhook_version, ttl_seconds, connector, "       \
+                   "provider_message_id FROM message "
 #define WF_SELECT "SELECT id, application_id, items_total, has_failover, state, created_at_ms, " \
                   "updated_at_ms FROM workflow "
 
@@ -159,8 +210,9 @@ constexpr const char* kWfInsert =
     "updated_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 constexpr const char* kMsgInsert =
     "INSERT INTO message (uuid, workflow_id, application_id, item_number, channel, message_type, "
-    "to_addr, from_addr, client_ref, state, payload_json, created_at_ms, updated_at_ms) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+    "to_addr, from_addr, client_ref, state, payload_json, created_at_ms, updated_at_ms, "
+    "webhook_url, webhook_version, ttl_seconds, connector, provider_message_id) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)";
 // Every tenant-owned lookup filters by application_id: another tenant's row is "absent".
 constexpr const char* kWfGet = WF_SELECT "WHERE id = ?2 AND application_id = ?1";
 constexpr const char* kMsgGet = MSG_SELECT "WHERE uuid = ?2 AND application_id = ?1";
@@ -173,6 +225,42 @@ constexpr const char* kIdemPut =
     "INSERT OR REPLACE INTO idempotency (application_id, key, request_hash, status, "
     "response_body, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 constexpr const char* kIdemPrune = "DELETE FROM idempotency WHERE created_at_ms < ?1";
+// Delivery: the engine works for every tenant, so these do not filter by application.
+constexpr const char* kMsgLoad = MSG_SELECT "WHERE uuid = ?1";
+constexpr const char* kMsgUpdate =
+    "UPDATE message SET state = ?2, connector = ?3, provider_message_id = ?4, updated_at_ms = ?5 "
+    "WHERE uuid = ?1";
+constexpr const char* kMsgByProvider =
+    MSG_SELECT "WHERE provider_message_id = ?2 AND connector = ?1";
+constexpr const char* kWfSetState =
+    "UPDATE workflow SET state = ?2, updated_at_ms = ?3 WHERE id = ?1";
+constexpr const char* kEventInsert =
+    "INSERT INTO message_event (message_uuid, application_id, status, error_code, error_detail, "
+    "late, at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+constexpr const char* kEventList =
+    "SELECT id, message_uuid, application_id, status, error_code, error_detail, late, at_ms "
+    "FROM message_event WHERE message_uuid = ?2 AND application_id = ?1 ORDER BY id";
+constexpr const char* kInboundInsert =
+    "INSERT INTO inbound_message (uuid, application_id, channel, to_addr, from_addr, text, state, "
+    "created_at_ms, updated_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+constexpr const char* kInboundGet =
+    "SELECT uuid, application_id, channel, to_addr, from_addr, text, state, created_at_ms, "
+    "updated_at_ms FROM inbound_message WHERE uuid = ?2 AND application_id = ?1";
+constexpr const char* kInboundSetState =
+    "UPDATE inbound_message SET state = ?2, updated_at_ms = ?3 WHERE uuid = ?1";
+#define JOB_SELECT "SELECT id, kind, ref, application_id, payload_json, state, attempt, " \
+                   "run_at_ms, last_error, created_at_ms, updated_at_ms FROM job "
+constexpr const char* kJobInsert =
+    "INSERT INTO job (kind, ref, application_id, payload_json, state, attempt, run_at_ms, "
+    "last_error, created_at_ms, updated_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+constexpr const char* kJobGet = JOB_SELECT "WHERE id = ?1";
+constexpr const char* kJobDelete = "DELETE FROM job WHERE id = ?1";
+constexpr const char* kJobDeleteByRef =
+    "DELETE FROM job WHERE ref = ?2 AND kind = ?1 AND state = 'pending'";
+constexpr const char* kJobUpdate =
+    "UPDATE job SET state = ?2, attempt = ?3, run_at_ms = ?4, payload_json = ?5, "
+    "last_error = ?6, updated_at_ms = ?7, created_at_ms = ?8 WHERE id = ?1";
+constexpr const char* kJobListByState = JOB_SELECT "WHERE state = ?1 ORDER BY run_at_ms, id LIMIT ?2";
 
 class SqliteStore;
 
@@ -216,7 +304,8 @@ class SqliteTx final : public Tx {
       HERALD_RETURN_IF_ERROR(Run(kMsgInsert, m.uuid, m.workflow_id, m.application_id,
                                  m.item_number, m.channel, m.message_type, m.to, m.from,
                                  m.client_ref, m.state, m.payload_json, m.created_at_ms,
-                                 m.updated_at_ms));
+                                 m.updated_at_ms, m.webhook_url, m.webhook_version, m.ttl_seconds,
+                                 m.connector, m.provider_message_id));
     }
     return {};
   }
@@ -231,6 +320,80 @@ class SqliteTx final : public Tx {
   Result<std::vector<MessageRow>> MessageListByWorkflow(std::string_view app,
                                                         std::string_view wf) override {
     return Many(kMsgByWf, ReadMessage, app, wf);
+  }
+
+  Result<std::optional<MessageRow>> MessageLoad(std::string_view uuid) override {
+    return One(kMsgLoad, ReadMessage, uuid);
+  }
+  Result<bool> MessageUpdate(const MessageRow& m) override {
+    HERALD_RETURN_IF_ERROR(RequireWrite());
+    HERALD_RETURN_IF_ERROR(
+        Run(kMsgUpdate, m.uuid, m.state, m.connector, m.provider_message_id, m.updated_at_ms));
+    return sqlite3_changes(conn_->db()) > 0;
+  }
+  Result<std::optional<MessageRow>> MessageFindByProviderId(std::string_view connector,
+                                                            std::string_view id) override {
+    return One(kMsgByProvider, ReadMessage, connector, id);
+  }
+  Result<bool> WorkflowSetState(std::string_view id, std::string_view state,
+                                int64_t now_ms) override {
+    HERALD_RETURN_IF_ERROR(RequireWrite());
+    HERALD_RETURN_IF_ERROR(Run(kWfSetState, id, state, now_ms));
+    return sqlite3_changes(conn_->db()) > 0;
+  }
+  Result<int64_t> MessageEventInsert(const MessageEventRow& e) override {
+    HERALD_RETURN_IF_ERROR(RequireWrite());
+    std::optional<int64_t> code;
+    if (e.error_code) code = *e.error_code;
+    HERALD_RETURN_IF_ERROR(Run(kEventInsert, e.message_uuid, e.application_id, e.status, code,
+                               e.error_detail, e.late, e.at_ms));
+    return static_cast<int64_t>(sqlite3_last_insert_rowid(conn_->db()));
+  }
+  Result<std::vector<MessageEventRow>> MessageEventList(std::string_view app,
+                                                        std::string_view uuid) override {
+    return Many(kEventList, ReadEvent, app, uuid);
+  }
+  Result<void> InboundInsert(const InboundRow& r) override {
+    HERALD_RETURN_IF_ERROR(RequireWrite());
+    return Run(kInboundInsert, r.uuid, r.application_id, r.channel, r.to, r.from, r.text, r.state,
+               r.created_at_ms, r.updated_at_ms);
+  }
+  Result<std::optional<InboundRow>> InboundGet(std::string_view app,
+                                               std::string_view uuid) override {
+    return One(kInboundGet, ReadInbound, app, uuid);
+  }
+  Result<bool> InboundSetState(std::string_view uuid, std::string_view state,
+                               int64_t now_ms) override {
+    HERALD_RETURN_IF_ERROR(RequireWrite());
+    HERALD_RETURN_IF_ERROR(Run(kInboundSetState, uuid, state, now_ms));
+    return sqlite3_changes(conn_->db()) > 0;
+  }
+  Result<int64_t> JobInsert(const JobRow& j) override {
+    HERALD_RETURN_IF_ERROR(RequireWrite());
+    HERALD_RETURN_IF_ERROR(Run(kJobInsert, j.kind, j.ref, j.application_id, j.payload_json,
+                               j.state, j.attempt, j.run_at_ms, j.last_error, j.created_at_ms,
+                               j.updated_at_ms));
+    return static_cast<int64_t>(sqlite3_last_insert_rowid(conn_->db()));
+  }
+  Result<std::optional<JobRow>> JobGet(int64_t id) override { return One(kJobGet, ReadJob, id); }
+  Result<bool> JobDelete(int64_t id) override {
+    HERALD_RETURN_IF_ERROR(RequireWrite());
+    HERALD_RETURN_IF_ERROR(Run(kJobDelete, id));
+    return sqlite3_changes(conn_->db()) > 0;
+  }
+  Result<int64_t> JobDeleteByRef(std::string_view kind, std::string_view ref) override {
+    HERALD_RETURN_IF_ERROR(RequireWrite());
+    HERALD_RETURN_IF_ERROR(Run(kJobDeleteByRef, kind, ref));
+    return static_cast<int64_t>(sqlite3_changes(conn_->db()));
+  }
+  Result<bool> JobUpdate(const JobRow& j) override {
+    HERALD_RETURN_IF_ERROR(RequireWrite());
+    HERALD_RETURN_IF_ERROR(Run(kJobUpdate, j.id, j.state, j.attempt, j.run_at_ms, j.payload_json,
+                               j.last_error, j.updated_at_ms, j.created_at_ms));
+    return sqlite3_changes(conn_->db()) > 0;
+  }
+  Result<std::vector<JobRow>> JobListByState(std::string_view state, int64_t limit) override {
+    return Many(kJobListByState, ReadJob, state, limit > 0 ? limit : int64_t{-1});
   }
 
   Result<std::optional<IdempotencyRow>> IdempotencyGet(std::string_view app, std::string_view key,

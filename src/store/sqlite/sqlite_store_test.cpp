@@ -103,16 +103,17 @@ TEST_F(SqliteStoreTest, RefusesInMemoryAndBadOptions) {
   EXPECT_TRUE(OpenSqliteStore(o));
 }
 
-TEST_F(SqliteStoreTest, OpensInWalWithStrictTablesAndOneMigrationRecord) {
+TEST_F(SqliteStoreTest, OpensInWalWithStrictTablesAndOneRecordPerMigration) {
   ASSERT_TRUE(Open());
   ASSERT_TRUE(Open());  // reopening applies nothing twice
   RawDb raw(path_);
   EXPECT_EQ(raw.Text("PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(raw.Text("SELECT group_concat(version) FROM schema_migrations"), "1");
+  EXPECT_EQ(raw.Text("SELECT group_concat(version) FROM schema_migrations"), "1,2");
   EXPECT_NE(raw.Text("SELECT applied_at_ms FROM schema_migrations WHERE version = 1"), "0");
   EXPECT_EQ(raw.Text("SELECT count(*) FROM pragma_table_list WHERE schema = 'main' AND "
-                     "name IN ('application', 'workflow', 'message', 'idempotency') AND strict"),
-            "4");
+                     "name IN ('application', 'workflow', 'message', 'idempotency', 'message_event', "
+                     "'inbound_message', 'job') AND strict"),
+            "7");
 }
 
 TEST_F(SqliteStoreTest, RefusesADatabaseFromANewerHerald) {

@@ -91,6 +91,48 @@ class FaultInjectingStore final : public Store {
     Result<int64_t> IdempotencyPrune(int64_t before_ms) override {
       return inner_->IdempotencyPrune(before_ms);
     }
+    Result<std::optional<MessageRow>> MessageLoad(std::string_view uuid) override {
+      return inner_->MessageLoad(uuid);
+    }
+    Result<bool> MessageUpdate(const MessageRow& row) override {
+      return inner_->MessageUpdate(row);
+    }
+    Result<std::optional<MessageRow>> MessageFindByProviderId(std::string_view c,
+                                                              std::string_view id) override {
+      return inner_->MessageFindByProviderId(c, id);
+    }
+    Result<bool> WorkflowSetState(std::string_view id, std::string_view state,
+                                  int64_t now_ms) override {
+      return inner_->WorkflowSetState(id, state, now_ms);
+    }
+    Result<int64_t> MessageEventInsert(const MessageEventRow& row) override {
+      return inner_->MessageEventInsert(row);
+    }
+    Result<std::vector<MessageEventRow>> MessageEventList(std::string_view app,
+                                                          std::string_view uuid) override {
+      return inner_->MessageEventList(app, uuid);
+    }
+    Result<void> InboundInsert(const InboundRow& row) override {
+      return inner_->InboundInsert(row);
+    }
+    Result<std::optional<InboundRow>> InboundGet(std::string_view app,
+                                                 std::string_view uuid) override {
+      return inner_->InboundGet(app, uuid);
+    }
+    Result<bool> InboundSetState(std::string_view uuid, std::string_view state,
+                                 int64_t now_ms) override {
+      return inner_->InboundSetState(uuid, state, now_ms);
+    }
+    Result<int64_t> JobInsert(const JobRow& row) override { return inner_->JobInsert(row); }
+    Result<std::optional<JobRow>> JobGet(int64_t id) override { return inner_->JobGet(id); }
+    Result<bool> JobDelete(int64_t id) override { return inner_->JobDelete(id); }
+    Result<int64_t> JobDeleteByRef(std::string_view kind, std::string_view ref) override {
+      return inner_->JobDeleteByRef(kind, ref);
+    }
+    Result<bool> JobUpdate(const JobRow& row) override { return inner_->JobUpdate(row); }
+    Result<std::vector<JobRow>> JobListByState(std::string_view state, int64_t limit) override {
+      return inner_->JobListByState(state, limit);
+    }
     Result<void> Commit() override {
       if (mode_ == TxMode::kWrite && Take(owner_.fail_commits_)) {
         owner_.commits_failed_.fetch_add(1);

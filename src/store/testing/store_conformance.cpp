@@ -52,9 +52,21 @@ WorkflowRow Wf(const std::string& id, const std::string& app) {
 }
 
 MessageRow Msg(const std::string& uuid, const std::string& wf, const std::string& app, int n) {
-  return MessageRow{uuid,          wf,   app, n, "sms", "text", "447700900000", "Herald",
-                    std::string("ref"), n == 1 ? "queued" : "waiting", "{\"text\":\"hi\"}",
-                    2000,          2000};
+  MessageRow m;
+  m.uuid = uuid;
+  m.workflow_id = wf;
+  m.application_id = app;
+  m.item_number = n;
+  m.channel = "sms";
+  m.message_type = "text";
+  m.to = "447700900000";
+  m.from = "Herald";
+  m.client_ref = "ref";
+  m.state = n == 1 ? "queued" : "waiting";
+  m.payload_json = "{\"text\":\"hi\"}";
+  m.created_at_ms = 2000;
+  m.updated_at_ms = 2000;
+  return m;
 }
 
 // Runs the statements in a write transaction and commits it; a fatal failure inside ends the
@@ -382,6 +394,144 @@ TEST_P(StoreConformance, DataSurvivesReopen) {
   auto m = tx->MessageGet("a1", "m1");
   ASSERT_TRUE(m && *m);
   EXPECT_EQ(**m, Msg("m1", "w1", "a1", 1));
+}
+
+TEST_P(StoreConformance, MessageDeliveryFieldsUpdateAndProviderLookup) {
+  WRITE_AND_COMMIT({
+    ASSERT_TRUE(tx.ApplicationInsert(App("a1", "k1")));
+    MessageRow m = Msg("m1", "w1", "a1", 1);
+    m.webhook_url = "http://hook";
+    m.webhook_version = "v0.1";
+    m.ttl_seconds = 60;
+    ASSERT_TRUE(tx.WorkflowInsert(Wf("w1", "a1"), {m, Msg("m2", "w1", "a1", 2)}));
+  });
+  WRITE_AND_COMMIT({
+    auto m = tx.MessageLoad("m1");
+    ASSERT_TRUE(m && *m);
+    EXPECT_EQ((*m)->webhook_url, std::optional<std::string>("http://hook"));
+    EXPECT_EQ((*m)->ttl_seconds, std::optional<int64_t>(60));
+    EXPECT_FALSE((*m)->connector);
+    MessageRow updated = **m;
+    updated.state = "submitted";
+    updated.connector = "simulator";
+    updated.provider_message_id = "p-1";
+    updated.updated_at_ms = 3000;
+    auto ok = tx.MessageUpdate(updated);
+    ASSERT_TRUE(ok);
+    EXPECT_TRUE(*ok);
+    MessageRow missing = updated;
+    missing.uuid = "nope";
+    EXPECT_FALSE(*tx.MessageUpdate(missing));
+    EXPECT_TRUE(*tx.WorkflowSetState("w1", "completed", 3000));
+    EXPECT_FALSE(*tx.WorkflowSetState("nope", "completed", 3000));
+  });
+  auto tx = Begin(TxMode::kRead);
+  ASSERT_TRUE(tx);
+  auto found = tx->MessageFindByProviderId("simulator", "p-1");
+  ASSERT_TRUE(found && *found);
+  EXPECT_EQ((*found)->uuid, "m1");
+  EXPECT_EQ((*found)->state, "submitted");
+  EXPECT_EQ((*found)->updated_at_ms, 3000);
+  EXPECT_FALSE(*tx->MessageFindByProviderId("other", "p-1"));
+  auto wf = tx->WorkflowGet("a1", "w1");
+  ASSERT_TRUE(wf && *wf);
+  EXPECT_EQ((*wf)->state, "completed");
+}
+
+TEST_P(StoreConformance, EventsAreOrderedAndTenantFiltered) {
+  WRITE_AND_COMMIT({
+    ASSERT_TRUE(tx.ApplicationInsert(App("a1", "k1")));
+    for (const char* status : {"submitted", "rejected", "delivered"}) {
+      MessageEventRow e{0, "m1", "a1", status, std::nullopt, "", false, 4000};
+      if (std::string_view(status) == "rejected") e.error_code = 1300;
+      if (std::string_view(status) == "delivered") e.late = true;
+      auto id = tx.MessageEventInsert(e);
+      ASSERT_TRUE(id);
+      EXPECT_GT(*id, 0);
+    }
+  });
+  auto tx = Begin(TxMode::kRead);
+  ASSERT_TRUE(tx);
+  auto events = tx->MessageEventList("a1", "m1");
+  ASSERT_TRUE(events);
+  ASSERT_EQ(events->size(), 3u);
+  EXPECT_EQ((*events)[0].status, "submitted");
+  EXPECT_EQ((*events)[1].error_code, std::optional<int32_t>(1300));
+  EXPECT_TRUE((*events)[2].late);
+  EXPECT_LT((*events)[0].id, (*events)[1].id);
+  EXPECT_TRUE(tx->MessageEventList("a2", "m1")->empty());
+}
+
+TEST_P(StoreConformance, InboundRoundTripAndState) {
+  InboundRow in{"i1", "a1", "whatsapp", "Herald", "447700900001", "ACK", "received", 10, 10};
+  WRITE_AND_COMMIT({
+    ASSERT_TRUE(tx.ApplicationInsert(App("a1", "k1")));
+    ASSERT_TRUE(tx.InboundInsert(in));
+  });
+  {
+    auto dup = Begin(TxMode::kWrite);
+    ASSERT_TRUE(dup);
+    auto again = dup->InboundInsert(in);
+    ASSERT_FALSE(again);
+    EXPECT_EQ(again.error().code, Errc::kConflict);
+  }
+  WRITE_AND_COMMIT({ EXPECT_TRUE(*tx.InboundSetState("i1", "read", 20)); });
+  auto tx = Begin(TxMode::kRead);
+  ASSERT_TRUE(tx);
+  auto got = tx->InboundGet("a1", "i1");
+  ASSERT_TRUE(got && *got);
+  in.state = "read";
+  in.updated_at_ms = 20;
+  EXPECT_EQ(**got, in);
+  EXPECT_FALSE(*tx->InboundGet("a2", "i1"));
+}
+
+TEST_P(StoreConformance, JobsInsertUpdateListAndDelete) {
+  int64_t send_id = 0, ttl_id = 0, hook_id = 0;
+  WRITE_AND_COMMIT({
+    JobRow send{0, "send", "m1", "a1", "{}", "pending", 0, 500, "", 100, 100};
+    JobRow ttl{0, "ttl", "m1", "a1", "{}", "pending", 0, 300, "", 100, 100};
+    JobRow hook{0, "webhook", "m1", "a1", "{\"url\":\"x\"}", "pending", 0, 400, "", 100, 100};
+    send_id = *tx.JobInsert(send);
+    ttl_id = *tx.JobInsert(ttl);
+    hook_id = *tx.JobInsert(hook);
+  });
+  EXPECT_NE(send_id, ttl_id);
+  {
+    auto tx = Begin(TxMode::kRead);
+    ASSERT_TRUE(tx);
+    auto pending = tx->JobListByState("pending", 0);
+    ASSERT_TRUE(pending);
+    ASSERT_EQ(pending->size(), 3u);
+    EXPECT_EQ((*pending)[0].id, ttl_id);  // by run_at_ms
+    EXPECT_EQ((*pending)[2].id, send_id);
+    EXPECT_EQ(tx->JobListByState("pending", 2)->size(), 2u);
+    auto hook = tx->JobGet(hook_id);
+    ASSERT_TRUE(hook && *hook);
+    EXPECT_EQ((*hook)->payload_json, "{\"url\":\"x\"}");
+  }
+  WRITE_AND_COMMIT({
+    auto hook = *tx.JobGet(hook_id);
+    ASSERT_TRUE(hook);
+    hook->state = "dead";
+    hook->attempt = 9;
+    hook->last_error = "HTTP 404";
+    hook->updated_at_ms = 900;
+    EXPECT_TRUE(*tx.JobUpdate(*hook));
+    EXPECT_EQ(*tx.JobDeleteByRef("ttl", "m1"), 1);
+    EXPECT_EQ(*tx.JobDeleteByRef("ttl", "m1"), 0);
+    EXPECT_TRUE(*tx.JobDelete(send_id));
+    EXPECT_FALSE(*tx.JobDelete(send_id));
+  });
+  auto tx = Begin(TxMode::kRead);
+  ASSERT_TRUE(tx);
+  EXPECT_TRUE(tx->JobListByState("pending", 0)->empty());
+  auto dead = tx->JobListByState("dead", 0);
+  ASSERT_TRUE(dead);
+  ASSERT_EQ(dead->size(), 1u);
+  EXPECT_EQ((*dead)[0].attempt, 9);
+  EXPECT_EQ((*dead)[0].last_error, "HTTP 404");
+  EXPECT_FALSE(*tx->JobGet(ttl_id));
 }
 
 TEST_P(StoreConformance, PingSucceeds) { EXPECT_TRUE(store_->Ping()); }

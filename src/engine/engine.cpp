@@ -1,0 +1,819 @@
+#include "engine/engine.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <exception>
+#include <map>
+#include <random>
+#include <unordered_map>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+#include <spdlog/spdlog.h>
+
+#include "core/random.hpp"
+#include "engine/transitions.hpp"
+#include "net/http_client.hpp"
+#include "webhooks/payloads.hpp"
+#include "webhooks/signer.hpp"
+
+namespace herald::engine {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using store::JobRow;
+using store::MessageRow;
+using store::Tx;
+using store::TxFunction;
+
+namespace {
+
+constexpr std::string_view kSend = "send";
+constexpr std::string_view kTtl = "ttl";
+constexpr std::string_view kProviderEvent = "provider_event";
+constexpr std::string_view kWebhook = "webhook";
+constexpr int64_t kAppCacheTtlMs = 10'000;
+
+JobRow NewJob(std::string_view kind, const std::string& ref, const std::string& app,
+              std::string payload, int64_t run_at_ms, int64_t now_ms) {
+  JobRow j;
+  j.kind = std::string(kind);
+  j.ref = ref;
+  j.application_id = app;
+  j.payload_json = std::move(payload);
+  j.state = "pending";
+  j.attempt = 0;
+  j.run_at_ms = run_at_ms;
+  j.created_at_ms = now_ms;
+  j.updated_at_ms = now_ms;
+  return j;
+}
+
+// Inserts `job` and remembers it (with its id) for Schedule() after the commit.
+Result<void> InsertJob(Tx& tx, JobRow job, std::vector<JobRow>& created) {
+  HERALD_ASSIGN_OR_RETURN(job.id, tx.JobInsert(job));
+  created.push_back(std::move(job));
+  return {};
+}
+
+std::string SendPayload(size_t connector_index) {
+  return "{\"connector_index\":" + std::to_string(connector_index) + "}";
+}
+
+size_t ConnectorIndex(const std::string& payload) {
+  boost::system::error_code ec;
+  json::value v = json::parse(payload, ec);
+  if (ec || !v.is_object()) return 0;
+  const json::value* i = v.as_object().if_contains("connector_index");
+  if (i == nullptr || !i->is_int64() || i->as_int64() < 0) return 0;
+  return static_cast<size_t>(i->as_int64());
+}
+
+// "https://host:port/path" -> "https://host:port": one webhook concurrency budget per origin.
+std::string Origin(const std::string& url) {
+  auto scheme_end = url.find("://");
+  if (scheme_end == std::string::npos) return url;
+  auto path = url.find_first_of("/?#", scheme_end + 3);
+  return url.substr(0, path);
+}
+
+struct WebhookTask {
+  std::string url;
+  std::string body;
+};
+
+std::optional<WebhookTask> ParseWebhookPayload(const std::string& payload) {
+  boost::system::error_code ec;
+  json::value v = json::parse(payload, ec);
+  if (ec || !v.is_object()) return std::nullopt;
+  const auto& o = v.as_object();
+  const json::value* url = o.if_contains("url");
+  const json::value* body = o.if_contains("body");
+  if (url == nullptr || body == nullptr || !url->is_string() || !body->is_string()) {
+    return std::nullopt;
+  }
+  return WebhookTask{std::string(url->as_string()), std::string(body->as_string())};
+}
+
+std::string WebhookPayload(const std::string& url, const std::string& body) {
+  return json::serialize(json::object{{"url", url}, {"body", body}});
+}
+
+// What a status report says, whoever reported it.
+struct StatusInput {
+  std::string status;
+  std::optional<int> error_code;
+  std::string error_detail;
+};
+
+}  // namespace
+
+store::JobRow FirstSendJob(const store::MessageRow& first_item, int64_t now_ms) {
+  return NewJob(kSend, first_item.uuid, first_item.application_id, SendPayload(0), now_ms, now_ms);
+}
+
+class Engine::Impl {
+ public:
+  Impl(asio::any_io_executor executor, store::AsyncStore& store, const Clock& clock,
+       const Router& router, net::HttpClient& http, EngineOptions options)
+      : strand_(asio::make_strand(executor)),
+        timer_(strand_),
+        store_(store),
+        clock_(clock),
+        router_(router),
+        http_(http),
+        options_(options),
+        rng_(std::random_device{}()) {}
+
+  Result<void> Start() {
+    std::vector<JobRow> pending;
+    TxFunction load = [&pending](Tx& tx) -> Result<void> {
+      HERALD_ASSIGN_OR_RETURN(pending, tx.JobListByState("pending", 0));
+      return {};
+    };
+    HERALD_RETURN_IF_ERROR(store_.ReadSync(std::move(load)));
+    if (!pending.empty()) spdlog::info("engine: resuming {} pending job(s)", pending.size());
+    Schedule(std::move(pending));
+    asio::co_spawn(strand_, Loop(this), [](std::exception_ptr e) {
+      if (e) spdlog::critical("engine: scheduler loop ended with an exception");
+    });
+    return {};
+  }
+
+  void Stop() {
+    asio::dispatch(strand_, [this] {
+      stopping_ = true;
+      timer_.cancel();
+    });
+  }
+
+  size_t in_flight() const { return in_flight_total_.load(); }
+
+  void Schedule(std::vector<JobRow> jobs) {
+    if (jobs.empty()) return;
+    asio::dispatch(strand_, [this, jobs = std::move(jobs)]() mutable {
+      int64_t earliest = INT64_MAX;
+      for (auto& j : jobs) {
+        earliest = std::min(earliest, j.run_at_ms);
+        queue_.emplace(j.run_at_ms, std::move(j));
+      }
+      // Wake the loop only when the new work is due before what it is waiting for.
+      if (earliest < waiting_until_ms_) timer_.cancel();
+    });
+  }
+
+  Engine::Stats stats() const {
+    Engine::Stats s;
+    s.jobs_started = jobs_started_.load();
+    s.sends = sends_.load();
+    s.webhooks_delivered = webhooks_delivered_.load();
+    s.webhooks_failed_attempts = webhooks_failed_.load();
+    s.webhooks_dead = webhooks_dead_.load();
+    s.store_retries = store_retries_.load();
+    return s;
+  }
+
+  // ------------------------------------------------------------------ scheduler (on strand_)
+
+  static asio::awaitable<void> Loop(Impl* self) {
+    while (!self->stopping_) {
+      self->RunDueJobs();
+      const int64_t now = self->clock_.NowMs();
+      int64_t next = INT64_MAX;
+      if (!self->queue_.empty() && self->in_flight_jobs_ < self->options_.max_concurrent_jobs) {
+        next = self->queue_.begin()->first;
+      }
+      self->waiting_until_ms_ = next;
+      if (next == INT64_MAX) {
+        self->timer_.expires_after(std::chrono::hours(24));
+      } else {
+        self->timer_.expires_after(std::chrono::milliseconds(std::max<int64_t>(0, next - now)));
+      }
+      auto [ec] = co_await self->timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+      (void)ec;  // cancelled: new work or stopping; either way, look again
+    }
+  }
+
+  void Wake() {
+    waiting_until_ms_ = INT64_MIN;
+    timer_.cancel();
+  }
+
+  void RunDueJobs() {
+    const int64_t now = clock_.NowMs();
+    while (!queue_.empty() && queue_.begin()->first <= now && !stopping_) {
+      JobRow& front = queue_.begin()->second;
+      if (front.kind == kWebhook) {
+        JobRow job = std::move(front);
+        queue_.erase(queue_.begin());
+        DispatchWebhook(std::move(job));
+        continue;
+      }
+      if (in_flight_jobs_ >= options_.max_concurrent_jobs) break;  // resumes when one ends
+      JobRow job = std::move(front);
+      queue_.erase(queue_.begin());
+      ++in_flight_jobs_;
+      Spawn(RunJob(this, std::move(job)));
+    }
+  }
+
+  // Webhooks queue per receiver origin: a dead receiver holds its own slots only.
+  void DispatchWebhook(JobRow job) {
+    auto task = ParseWebhookPayload(job.payload_json);
+    std::string origin = task ? Origin(task->url) : std::string();
+    Endpoint& ep = endpoints_[origin];
+    if (ep.in_flight >= options_.per_endpoint_concurrency) {
+      ep.waiting.push_back(std::move(job));
+      return;
+    }
+    ++ep.in_flight;
+    Spawn(RunWebhook(this, std::move(job), std::move(origin)));
+  }
+
+  void WebhookFinished(const std::string& origin) {
+    Endpoint& ep = endpoints_[origin];
+    --ep.in_flight;
+    if (!ep.waiting.empty() && !stopping_) {
+      JobRow next = std::move(ep.waiting.front());
+      ep.waiting.pop_front();
+      ++ep.in_flight;
+      Spawn(RunWebhook(this, std::move(next), origin));
+    } else if (ep.in_flight == 0 && ep.waiting.empty()) {
+      endpoints_.erase(origin);
+    }
+  }
+
+  void JobFinished() {
+    --in_flight_jobs_;
+    if (!queue_.empty() && queue_.begin()->first <= clock_.NowMs()) Wake();
+  }
+
+  void Spawn(asio::awaitable<void> task) {
+    jobs_started_.fetch_add(1);
+    in_flight_total_.fetch_add(1);
+    asio::co_spawn(strand_, std::move(task), [this](std::exception_ptr e) {
+      in_flight_total_.fetch_sub(1);
+      if (e) spdlog::error("engine: a job ended with an exception (it will run again after restart)");
+    });
+  }
+
+  // Puts a job back in memory only (its row is unchanged): the store refused the transaction.
+  void RetryLater(JobRow job) {
+    store_retries_.fetch_add(1);
+    job.run_at_ms = clock_.NowMs() + options_.store_retry_ms;
+    std::vector<JobRow> again;
+    again.push_back(std::move(job));
+    Schedule(std::move(again));
+  }
+
+  // ------------------------------------------------------------------ jobs
+
+  static asio::awaitable<void> RunJob(Impl* self, JobRow job) {
+    if (job.kind == kSend) {
+      co_await RunSend(self, std::move(job));
+    } else if (job.kind == kTtl || job.kind == kProviderEvent) {
+      co_await RunTimer(self, std::move(job));
+    } else {
+      spdlog::error("engine: job {} has unknown kind '{}'; left pending", job.id, job.kind);
+    }
+    self->JobFinished();
+  }
+
+  // Commits `fn`, then schedules the jobs it created; on a store failure puts `job` back.
+  static asio::awaitable<bool> Commit(Impl* self, TxFunction fn, std::vector<JobRow>* created,
+                                      JobRow job) {
+    auto r = co_await self->store_.Write(std::move(fn));
+    if (!r) {
+      spdlog::warn("engine: {} job {}: store: {}; retrying", job.kind, job.id, r.error().message);
+      self->RetryLater(std::move(job));
+      co_return false;
+    }
+    self->Schedule(std::move(*created));
+    co_return true;
+  }
+
+  static asio::awaitable<void> RunSend(Impl* self, JobRow job) {
+    std::optional<MessageRow> message;
+    TxFunction load = [&message, &job](Tx& tx) -> Result<void> {
+      HERALD_ASSIGN_OR_RETURN(message, tx.MessageLoad(job.ref));
+      return {};
+    };
+    if (auto r = co_await self->store_.Read(std::move(load)); !r) {
+      self->RetryLater(std::move(job));
+      co_return;
+    }
+    std::vector<JobRow> created;
+    if (!message || message->state != "queued") {
+      // Already sent (a duplicate after a crash) or revoked: nothing to do but forget the job.
+      TxFunction drop = [&job](Tx& tx) -> Result<void> {
+        return tx.JobDelete(job.id).map([](bool) {});
+      };
+      co_await Commit(self, std::move(drop), &created, job);
+      co_return;
+    }
+
+    const auto& connectors = self->router_.For(message->channel);
+    const size_t index = ConnectorIndex(job.payload_json);
+    channels::SendOutcome outcome;
+    std::string connector_name;
+    if (index >= connectors.size()) {
+      outcome.kind = channels::SendOutcome::Kind::kRetryable;
+      outcome.error_detail = "no connector is configured for channel " + message->channel;
+    } else {
+      channels::Connector* connector = connectors[index];
+      connector_name = connector->name();
+      channels::OutboundSend send;
+      send.message_uuid = message->uuid;
+      send.application_id = message->application_id;
+      send.channel = message->channel;
+      send.message_type = message->message_type;
+      send.to = message->to;
+      send.from = message->from;
+      send.payload_json = message->payload_json;
+      send.attempt = job.attempt + 1;
+      self->sends_.fetch_add(1);
+      outcome = co_await connector->Send(std::move(send));
+    }
+
+    const int64_t now = self->clock_.NowMs();
+    const bool more_connectors = index + 1 < connectors.size();
+    TxFunction write = [self, &job, &outcome, &created, &connector_name, now,
+                        more_connectors](Tx& tx) -> Result<void> {
+      created.clear();  // the function may run twice (AsyncStore re-runs a failed batch)
+      HERALD_ASSIGN_OR_RETURN(bool existed, tx.JobDelete(job.id));
+      if (!existed) return {};
+      HERALD_ASSIGN_OR_RETURN(auto m, tx.MessageLoad(job.ref));
+      if (!m || m->state != "queued") return {};
+      using Kind = channels::SendOutcome::Kind;
+      if (outcome.kind == Kind::kSubmitted) {
+        m->connector = connector_name;
+        m->provider_message_id = outcome.provider_message_id;
+        HERALD_RETURN_IF_ERROR(
+            self->ApplyStatus(tx, *m, StatusInput{"submitted", std::nullopt, ""}, now, created));
+        for (const auto& f : outcome.followups) {
+          json::object p{{"status", f.status}, {"detail", f.error_detail}};
+          if (f.error_code) p["error"] = *f.error_code;
+          if (!f.inbound_text.empty()) p["text"] = f.inbound_text;
+          HERALD_RETURN_IF_ERROR(InsertJob(
+              tx, NewJob(kProviderEvent, m->uuid, m->application_id, json::serialize(p),
+                         now + std::max<int64_t>(0, f.delay_ms), now),
+              created));
+        }
+        if (m->ttl_seconds) {
+          HERALD_RETURN_IF_ERROR(InsertJob(
+              tx, NewJob(kTtl, m->uuid, m->application_id, "{}", now + *m->ttl_seconds * 1000, now),
+              created));
+        }
+        return {};
+      }
+      if (outcome.kind == Kind::kRejected) {
+        return self->ApplyStatus(
+            tx, *m, StatusInput{"rejected", outcome.error_code, outcome.error_detail}, now,
+            created);
+      }
+      // Retryable: again on this connector, then the next connector, then undeliverable.
+      const int attempts = job.attempt + 1;
+      if (!connector_name.empty() && attempts < self->options_.send_attempts) {
+        JobRow retry = NewJob(kSend, job.ref, job.application_id, job.payload_json,
+                              now + SendRetryDelayMs(attempts, self->options_.send_retry_initial_ms,
+                                                     self->options_.send_retry_max_ms,
+                                                     outcome.retry_after_ms),
+                              now);
+        retry.attempt = attempts;
+        retry.created_at_ms = job.created_at_ms;
+        retry.last_error = outcome.error_detail;
+        return InsertJob(tx, std::move(retry), created);
+      }
+      if (more_connectors) {
+        JobRow next = NewJob(kSend, job.ref, job.application_id,
+                             SendPayload(ConnectorIndex(job.payload_json) + 1), now, now);
+        next.created_at_ms = job.created_at_ms;
+        next.last_error = outcome.error_detail;
+        return InsertJob(tx, std::move(next), created);
+      }
+      spdlog::warn("engine: message {} undeliverable: {}", m->uuid, outcome.error_detail);
+      return self->ApplyStatus(tx, *m,
+                               StatusInput{"undeliverable", kErrorCommunicationFailed,
+                                           "Communication failed: " + outcome.error_detail},
+                               now, created);
+    };
+    co_await Commit(self, std::move(write), &created, std::move(job));
+  }
+
+  // ttl expiry and the simulator's scheduled receipts and replies.
+  static asio::awaitable<void> RunTimer(Impl* self, JobRow job) {
+    const int64_t now = self->clock_.NowMs();
+    std::vector<JobRow> created;
+    TxFunction write = [self, &job, &created, now](Tx& tx) -> Result<void> {
+      created.clear();
+      HERALD_ASSIGN_OR_RETURN(bool existed, tx.JobDelete(job.id));
+      if (!existed) return {};  // cancelled (revoke)
+      HERALD_ASSIGN_OR_RETURN(auto m, tx.MessageLoad(job.ref));
+      if (!m) return {};
+      if (job.kind == kTtl) {
+        if (m->state != "queued" && m->state != "submitted") return {};
+        return self->ApplyStatus(
+            tx, *m,
+            StatusInput{"rejected", kErrorTtlExpired,
+                        "TTL was activated, or message expired before delivered"},
+            now, created);
+      }
+      boost::system::error_code ec;
+      json::value v = json::parse(job.payload_json, ec);
+      if (ec || !v.is_object()) return {};  // unreadable: drop it rather than loop forever
+      const auto& p = v.as_object();
+      StatusInput in;
+      if (const auto* s = p.if_contains("status"); s && s->is_string()) in.status = s->as_string();
+      if (const auto* d = p.if_contains("detail"); d && d->is_string()) {
+        in.error_detail = d->as_string();
+      }
+      if (const auto* e = p.if_contains("error"); e && e->is_int64()) {
+        in.error_code = static_cast<int>(e->as_int64());
+      }
+      if (in.status == "inbound") {
+        std::string text;
+        if (const auto* t = p.if_contains("text"); t && t->is_string()) text = t->as_string();
+        // The reply comes from the person the message went to, to the sender we used.
+        return self->RecordInbound(tx, m->application_id, m->channel, m->to, m->from, text,
+                                   NewUuid(), now, created);
+      }
+      return self->ApplyStatus(tx, *m, in, now, created);
+    };
+    co_await Commit(self, std::move(write), &created, std::move(job));
+  }
+
+  static asio::awaitable<void> RunWebhook(Impl* self, JobRow job, std::string origin) {
+    co_await DeliverWebhook(self, std::move(job));
+    self->WebhookFinished(origin);
+  }
+
+  static asio::awaitable<void> DeliverWebhook(Impl* self, JobRow job) {
+    auto task = ParseWebhookPayload(job.payload_json);
+    std::string app_id = job.application_id;
+    auto app = co_await self->LoadAppKeys(std::move(app_id));
+    std::vector<JobRow> none;
+    if (!app) {
+      self->RetryLater(std::move(job));
+      co_return;
+    }
+    if (!task || !*app) {
+      // A broken payload, or the application was deleted: nothing can ever deliver this.
+      TxFunction drop = [&job](Tx& tx) -> Result<void> {
+        return tx.JobDelete(job.id).map([](bool) {});
+      };
+      co_await Commit(self, std::move(drop), &none, std::move(job));
+      co_return;
+    }
+    const int64_t sent_at = self->clock_.NowMs();
+    webhooks::SignatureClaims claims;
+    claims.api_key = (*app)->api_key;
+    claims.application_id = job.application_id;
+    claims.now_seconds = sent_at / 1000;
+    claims.jti = NewUuid();
+    std::vector<std::pair<std::string, std::string>> headers;
+    headers.emplace_back("Authorization",
+                         "Bearer " + webhooks::SignWebhook(task->body, (*app)->signature_secret,
+                                                           claims));
+    headers.emplace_back("Content-Type", "application/json");
+    headers.emplace_back("User-Agent", "Herald");
+    std::string url = task->url;
+    std::string body = task->body;
+    net::HttpClientResponse response =
+        co_await self->http_.Post(std::move(url), std::move(headers), std::move(body));
+
+    const int64_t now = self->clock_.NowMs();
+    const auto verdict = webhooks::Classify(response);
+    JobRow updated = job;
+    updated.attempt = job.attempt + 1;
+    updated.updated_at_ms = now;
+    bool reschedule = false;
+    if (verdict == webhooks::Verdict::kDelivered) {
+      self->webhooks_delivered_.fetch_add(1);
+    } else {
+      self->webhooks_failed_.fetch_add(1);
+      updated.last_error = response.status != 0 ? "HTTP " + std::to_string(response.status)
+                                                : response.detail;
+      std::optional<int64_t> delay;
+      if (verdict == webhooks::Verdict::kRetry) {
+        delay = webhooks::NextRetryDelayMs(self->options_.webhook_retry, updated.attempt, response,
+                                           job.created_at_ms, now, self->Random01());
+      }
+      if (delay) {
+        updated.run_at_ms = now + *delay;
+        reschedule = true;
+      } else {
+        updated.state = "dead";
+        self->webhooks_dead_.fetch_add(1);
+        spdlog::warn("engine: webhook {} for message {} is dead after {} attempt(s): {}", job.id,
+                     job.ref, updated.attempt, updated.last_error);
+      }
+    }
+    const bool delivered = verdict == webhooks::Verdict::kDelivered;
+    TxFunction write = [&updated, delivered](Tx& tx) -> Result<void> {
+      if (delivered) return tx.JobDelete(updated.id).map([](bool) {});
+      return tx.JobUpdate(updated).map([](bool) {});
+    };
+    std::vector<JobRow> again;
+    if (reschedule) again.push_back(updated);
+    co_await Commit(self, std::move(write), &again, std::move(job));
+  }
+
+  // ------------------------------------------------------------------ state changes (in a Tx)
+
+  // Records `in` for message `m` (state, history, webhook) and moves its workflow on.
+  Result<void> ApplyStatus(Tx& tx, MessageRow& m, const StatusInput& in, int64_t now,
+                           std::vector<JobRow>& created) {
+    const StatusDecision decision = DecideStatus(m.state, in.status);
+    store::MessageEventRow event;
+    event.message_uuid = m.uuid;
+    event.application_id = m.application_id;
+    event.status = in.status;
+    if (in.error_code) event.error_code = *in.error_code;
+    event.error_detail = in.error_detail;
+    event.late = decision.late;
+    event.at_ms = now;
+    HERALD_RETURN_IF_ERROR(tx.MessageEventInsert(event).map([](int64_t) {}));
+    if (decision.advance) {
+      m.state = in.status;
+      m.updated_at_ms = now;
+      HERALD_RETURN_IF_ERROR(tx.MessageUpdate(m).map([](bool) {}));
+    }
+    HERALD_ASSIGN_OR_RETURN(auto workflow, tx.WorkflowGet(m.application_id, m.workflow_id));
+    if (in.status != "revoked") {
+      HERALD_RETURN_IF_ERROR(EnqueueStatusWebhook(tx, m, workflow ? &*workflow : nullptr, in,
+                                                  now, created));
+    }
+    if (!decision.advance || !workflow || workflow->state != "active") return {};
+
+    HERALD_ASSIGN_OR_RETURN(auto items, tx.MessageListByWorkflow(m.application_id, m.workflow_id));
+    MessageRow* next = nullptr;
+    for (auto& item : items) {
+      if (item.item_number == m.item_number + 1) next = &item;
+    }
+    switch (DecideWorkflowStep(in.status, next != nullptr, options_.undeliverable_failover)) {
+      case WorkflowStep::kNothing:
+        return {};
+      case WorkflowStep::kFailOver: {
+        next->state = "queued";
+        next->updated_at_ms = now;
+        HERALD_RETURN_IF_ERROR(tx.MessageUpdate(*next).map([](bool) {}));
+        return InsertJob(tx, FirstSendJob(*next, now), created);
+      }
+      case WorkflowStep::kComplete:
+        HERALD_RETURN_IF_ERROR(SkipWaiting(tx, items, now));
+        return tx.WorkflowSetState(m.workflow_id, "completed", now).map([](bool) {});
+      case WorkflowStep::kFail:
+        HERALD_RETURN_IF_ERROR(SkipWaiting(tx, items, now));
+        return tx.WorkflowSetState(m.workflow_id, in.status == "revoked" ? "revoked" : "failed",
+                                   now)
+            .map([](bool) {});
+    }
+    return {};
+  }
+
+  static Result<void> SkipWaiting(Tx& tx, std::vector<MessageRow>& items, int64_t now) {
+    for (auto& item : items) {
+      if (item.state != "waiting") continue;
+      item.state = "skipped";
+      item.updated_at_ms = now;
+      HERALD_RETURN_IF_ERROR(tx.MessageUpdate(item).map([](bool) {}));
+    }
+    return {};
+  }
+
+  // The status webhook goes to the item's webhook_url, else the application's status URL.
+  Result<void> EnqueueStatusWebhook(Tx& tx, const MessageRow& m, const store::WorkflowRow* workflow,
+                                    const StatusInput& in, int64_t now,
+                                    std::vector<JobRow>& created) {
+    std::optional<std::string> url = m.webhook_url;
+    if (!url) {
+      HERALD_ASSIGN_OR_RETURN(auto app, tx.ApplicationGet(m.application_id));
+      if (app) url = app->status_url;
+    }
+    if (!url || url->empty()) return {};
+    webhooks::StatusEvent e;
+    e.message_uuid = m.uuid;
+    e.to = m.to;
+    e.from = m.from;
+    e.channel = m.channel;
+    e.timestamp_ms = now;
+    e.status = in.status;
+    e.error_code = in.error_code;
+    e.error_detail = in.error_detail;
+    e.client_ref = m.client_ref;
+    if (workflow && workflow->has_failover) {
+      e.workflow_id = workflow->id;
+      e.items_number = m.item_number;
+      e.items_total = workflow->items_total;
+    }
+    e.webhook_version = m.webhook_version.value_or("v1");
+    return InsertJob(tx,
+                     NewJob(kWebhook, m.uuid, m.application_id,
+                            WebhookPayload(*url, webhooks::StatusWebhookBody(e)), now, now),
+                     created);
+  }
+
+  Result<void> RecordInbound(Tx& tx, const std::string& app_id, const std::string& channel,
+                             const std::string& from, const std::string& to,
+                             const std::string& text, const std::string& uuid, int64_t now,
+                             std::vector<JobRow>& created) {
+    store::InboundRow row{uuid, app_id, channel, to, from, text, "received", now, now};
+    HERALD_RETURN_IF_ERROR(tx.InboundInsert(row));
+    HERALD_ASSIGN_OR_RETURN(auto app, tx.ApplicationGet(app_id));
+    if (!app || !app->inbound_url || app->inbound_url->empty()) return {};
+    webhooks::InboundEvent e{uuid, channel, to, from, text, now};
+    return InsertJob(tx,
+                     NewJob(kWebhook, uuid, app_id,
+                            WebhookPayload(*app->inbound_url, webhooks::InboundWebhookBody(e)), now,
+                            now),
+                     created);
+  }
+
+  // ------------------------------------------------------------------ API entry points
+
+  static asio::awaitable<Result<PatchResult>> DoPatch(Impl* self, std::string app_id,
+                                                      std::string uuid, std::string status) {
+    using Kind = PatchResult::Kind;
+    std::optional<MessageRow> outbound;
+    std::optional<store::InboundRow> inbound;
+    TxFunction load = [&](Tx& tx) -> Result<void> {
+      HERALD_ASSIGN_OR_RETURN(outbound, tx.MessageGet(app_id, uuid));
+      HERALD_ASSIGN_OR_RETURN(inbound, tx.InboundGet(app_id, uuid));
+      return {};
+    };
+    HERALD_CO_RETURN_IF_ERROR(co_await self->store_.Read(std::move(load)));
+    if (!outbound && !inbound) co_return PatchResult{Kind::kNotFound, ""};
+    const int64_t now = self->clock_.NowMs();
+
+    if (status == "read") {
+      if (!inbound) {
+        co_return PatchResult{Kind::kInvalid,
+                              "The status of an outbound message cannot be changed to read."};
+      }
+      if (inbound->channel != "whatsapp" && inbound->channel != "rcs") {
+        co_return PatchResult{Kind::kInvalid,
+                              "Only inbound WhatsApp and RCS messages can be marked read."};
+      }
+      TxFunction mark = [&inbound, now](Tx& tx) -> Result<void> {
+        return tx.InboundSetState(inbound->uuid, "read", now).map([](bool) {});
+      };
+      HERALD_CO_RETURN_IF_ERROR(co_await self->store_.Write(std::move(mark)));
+      co_return PatchResult{Kind::kAccepted, ""};
+    }
+
+    // status == "revoked"
+    if (!outbound) {
+      co_return PatchResult{Kind::kInvalid, "Only outbound messages can be revoked."};
+    }
+    if (outbound->channel != "rcs") {
+      co_return PatchResult{Kind::kInvalid, "Only RCS messages can be revoked."};
+    }
+    if (outbound->state != "queued" && outbound->state != "submitted") {
+      co_return PatchResult{Kind::kInvalid,
+                            "The message can no longer be revoked: it is " + outbound->state + "."};
+    }
+    if (outbound->connector && outbound->provider_message_id) {
+      channels::Connector* connector = self->router_.ByName(*outbound->connector);
+      bool agreed = false;
+      if (connector) agreed = co_await connector->Revoke(*outbound->provider_message_id);
+      if (!agreed) {
+        co_return PatchResult{Kind::kInvalid, "The provider could not revoke the message."};
+      }
+    }
+    std::vector<JobRow> created;
+    bool revoked = false;
+    TxFunction write = [self, &uuid, &created, &revoked, now](Tx& tx) -> Result<void> {
+      created.clear();
+      revoked = false;
+      HERALD_ASSIGN_OR_RETURN(auto m, tx.MessageLoad(uuid));
+      if (!m || (m->state != "queued" && m->state != "submitted")) return {};
+      HERALD_RETURN_IF_ERROR(tx.JobDeleteByRef(kProviderEvent, uuid).map([](int64_t) {}));
+      HERALD_RETURN_IF_ERROR(tx.JobDeleteByRef(kTtl, uuid).map([](int64_t) {}));
+      HERALD_RETURN_IF_ERROR(
+          self->ApplyStatus(tx, *m, StatusInput{"revoked", std::nullopt, ""}, now, created));
+      revoked = true;
+      return {};
+    };
+    HERALD_CO_RETURN_IF_ERROR(co_await self->store_.Write(std::move(write)));
+    self->Schedule(std::move(created));
+    if (!revoked) {
+      co_return PatchResult{Kind::kInvalid, "The message can no longer be revoked."};
+    }
+    co_return PatchResult{Kind::kAccepted, ""};
+  }
+
+  static asio::awaitable<Result<std::string>> DoInbound(Impl* self, std::string app_id,
+                                                        std::string channel, std::string from,
+                                                        std::string to, std::string text) {
+    const int64_t now = self->clock_.NowMs();
+    const std::string uuid = NewUuid();
+    std::vector<JobRow> created;
+    TxFunction write = [&](Tx& tx) -> Result<void> {
+      created.clear();
+      return self->RecordInbound(tx, app_id, channel, from, to, text, uuid, now, created);
+    };
+    HERALD_CO_RETURN_IF_ERROR(co_await self->store_.Write(std::move(write)));
+    self->Schedule(std::move(created));
+    co_return uuid;
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  struct AppKeys {
+    std::string api_key;
+    std::string signature_secret;
+    int64_t fetched_at_ms = 0;
+  };
+
+  // The signing credentials of an application (cached briefly: every webhook needs them).
+  // nullopt inside the result: the application no longer exists.
+  asio::awaitable<Result<std::optional<AppKeys>>> LoadAppKeys(std::string app_id) {
+    const int64_t now = clock_.NowMs();
+    if (auto it = apps_.find(app_id); it != apps_.end() && now - it->second.fetched_at_ms < kAppCacheTtlMs) {
+      co_return std::optional<AppKeys>(it->second);
+    }
+    std::optional<store::ApplicationRow> row;
+    TxFunction load = [&row, &app_id](Tx& tx) -> Result<void> {
+      HERALD_ASSIGN_OR_RETURN(row, tx.ApplicationGet(app_id));
+      return {};
+    };
+    HERALD_CO_RETURN_IF_ERROR(co_await store_.Read(std::move(load)));
+    if (!row) {
+      apps_.erase(app_id);
+      co_return std::optional<AppKeys>();
+    }
+    AppKeys creds{row->api_key, row->signature_secret, now};
+    apps_[app_id] = creds;
+    co_return std::optional<AppKeys>(creds);
+  }
+
+  double Random01() { return std::uniform_real_distribution<double>(0.0, 1.0)(rng_); }
+
+  struct Endpoint {
+    int in_flight = 0;
+    std::deque<JobRow> waiting;
+  };
+
+  asio::strand<asio::any_io_executor> strand_;
+  asio::steady_timer timer_;
+  store::AsyncStore& store_;
+  const Clock& clock_;
+  const Router& router_;
+  net::HttpClient& http_;
+  const EngineOptions options_;
+  std::mt19937_64 rng_;
+
+  // All below: strand_ only.
+  bool stopping_ = false;
+  int64_t waiting_until_ms_ = INT64_MAX;
+  std::multimap<int64_t, JobRow> queue_;  // by run_at_ms
+  int in_flight_jobs_ = 0;
+  std::unordered_map<std::string, Endpoint> endpoints_;
+  std::unordered_map<std::string, AppKeys> apps_;
+
+  std::atomic<size_t> in_flight_total_{0};
+  std::atomic<uint64_t> jobs_started_{0}, sends_{0}, webhooks_delivered_{0}, webhooks_failed_{0},
+      webhooks_dead_{0}, store_retries_{0};
+};
+
+Engine::Engine(asio::any_io_executor executor, store::AsyncStore& store, const Clock& clock,
+               const Router& router, net::HttpClient& http, EngineOptions options)
+    : impl_(std::make_unique<Impl>(std::move(executor), store, clock, router, http, options)) {}
+
+Engine::~Engine() = default;
+
+Result<void> Engine::Start() { return impl_->Start(); }
+void Engine::Stop() { impl_->Stop(); }
+size_t Engine::in_flight() const { return impl_->in_flight(); }
+void Engine::Schedule(std::vector<store::JobRow> jobs) { impl_->Schedule(std::move(jobs)); }
+Engine::Stats Engine::stats() const { return impl_->stats(); }
+
+asio::awaitable<Result<PatchResult>> Engine::Patch(std::string application_id, std::string uuid,
+                                                   std::string status) {
+  // Runs on the engine's strand like every other state change of the engine.
+  co_return co_await asio::co_spawn(
+      impl_->strand_,
+      Impl::DoPatch(impl_.get(), std::move(application_id), std::move(uuid), std::move(status)),
+      asio::use_awaitable);
+}
+
+asio::awaitable<Result<std::string>> Engine::Inbound(std::string application_id,
+                                                     std::string channel, std::string from,
+                                                     std::string to, std::string text) {
+  co_return co_await asio::co_spawn(
+      impl_->strand_,
+      Impl::DoInbound(impl_.get(), std::move(application_id), std::move(channel), std::move(from),
+                      std::move(to), std::move(text)),
+      asio::use_awaitable);
+}
+
+}  // namespace herald::engine

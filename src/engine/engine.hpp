@@ -1,0 +1,101 @@
+// Engine: runs every accepted workflow to its end (decision 0005). It executes jobs — sends,
+// ttl timers, scheduled provider events, webhooks — and turns each outcome into ONE write
+// transaction holding the new state, the status event, and the jobs it causes (transactional
+// outbox), so a crash at any point loses nothing: the next start re-reads the pending jobs.
+//
+// Scheduling (SQLite, one node): every pending job is kept in memory, loaded at Start() and
+// added by Schedule() after each commit that created jobs. Jobs run at least once.
+//
+// Threading: everything runs on the engine's own strand; Schedule() and the public coroutines
+// may be called from any thread/strand. Construct, Start(), ... Stop(), then destroy after the
+// io_context has stopped running.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include "core/clock.hpp"
+#include "core/result.hpp"
+#include "engine/router.hpp"
+#include "store/async_store.hpp"
+#include "webhooks/retry_policy.hpp"
+
+namespace herald::net {
+class HttpClient;
+}
+
+namespace herald::engine {
+
+struct EngineOptions {
+  bool undeliverable_failover = true;  // false: only `rejected` fails over (strict Vonage)
+  int send_attempts = 3;               // tries per connector for retryable errors
+  int64_t send_retry_initial_ms = 1000;
+  int64_t send_retry_max_ms = 60000;
+  webhooks::RetryPolicy webhook_retry;
+  int per_endpoint_concurrency = 8;    // webhook POSTs in flight per receiver
+  int max_concurrent_jobs = 1024;      // other jobs in flight (sends, timers)
+  int64_t store_retry_ms = 1000;       // pause after the store refused a job's transaction
+};
+
+// The first send job of a newly accepted workflow (the accept path writes it in its own
+// transaction and hands the committed row, with its id, to Schedule()).
+store::JobRow FirstSendJob(const store::MessageRow& first_item, int64_t now_ms);
+
+// The outcome of PATCH /v1/messages/{uuid}.
+struct PatchResult {
+  enum class Kind { kAccepted, kNotFound, kInvalid } kind = Kind::kAccepted;
+  std::string reason;  // kInvalid: for the 422 problem
+};
+
+class Engine {
+ public:
+  Engine(boost::asio::any_io_executor executor, store::AsyncStore& store, const Clock& clock,
+         const Router& router, net::HttpClient& http, EngineOptions options);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Loads every pending job and starts running them. Errors: the store's.
+  Result<void> Start();
+  // Stops starting jobs; jobs in flight finish or are abandoned with the io_context (their
+  // rows stay pending and run again at the next start).
+  void Stop();
+  // Jobs in flight now (for the drain on shutdown and for tests).
+  size_t in_flight() const;
+
+  // Adds committed jobs to the schedule. Thread-safe.
+  void Schedule(std::vector<store::JobRow> jobs);
+
+  // PATCH /v1/messages/{uuid}: "revoked" (outbound RCS not yet delivered) or "read" (an
+  // inbound WhatsApp/RCS message).
+  boost::asio::awaitable<Result<PatchResult>> Patch(std::string application_id, std::string uuid,
+                                                    std::string status);
+  // An inbound message from `from` to the application's sender `to` (simulator injection,
+  // provider callbacks). Returns the new inbound message uuid.
+  boost::asio::awaitable<Result<std::string>> Inbound(std::string application_id,
+                                                      std::string channel, std::string from,
+                                                      std::string to, std::string text);
+
+  struct Stats {
+    uint64_t jobs_started = 0;
+    uint64_t sends = 0;
+    uint64_t webhooks_delivered = 0;
+    uint64_t webhooks_failed_attempts = 0;
+    uint64_t webhooks_dead = 0;
+    uint64_t store_retries = 0;
+  };
+  Stats stats() const;
+
+  class Impl;  // opaque; public only so the .cpp's free coroutines can name it
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace herald::engine
