@@ -100,7 +100,12 @@ test('SMS: submitted then delivered, two signed v1 webhooks in order, and the hi
   assert.deepEqual(sentHistory(m), ['submitted', 'delivered']);
   // The webhooks' timestamps are the history's.
   const hist = Object.fromEntries(m.events.map((e) => [e.status, e.timestamp]));
-  for (const r of reqs) assert.equal(Date.parse(r.json.timestamp), Date.parse(hist[r.json.status]), `${r.json.status} timestamp`);
+  for (const r of reqs) {
+    const d = Date.parse(hist[r.json.status]) - Date.parse(r.json.timestamp);
+    assert.ok(d >= 0 && d < 1000, `${r.json.status}: webhook timestamp ${r.json.timestamp} is the history's ${hist[r.json.status]}`);
+  }
+  assert.equal(m.connector, 'simulator', 'GET names the connector that took it');
+  assert.ok(m.events.every((e) => e.late === undefined), 'nothing late');
 });
 
 test('default outcomes: rcs, whatsapp, messenger, viber_service are read; mms is delivered', { timeout: 30_000 }, async () => {
@@ -170,7 +175,9 @@ test('a retryable failure is retried on the same connector; delivered, never und
   await rx.waitForStatuses(uuid, ['submitted', 'delivered'], 10_000);
   await sleep(200);
   assert.deepEqual(rx.statuses(uuid), ['submitted', 'delivered']);
-  assert.deepEqual(sentHistory(await herald.waitMessage(auth, uuid, 'delivered', 5000)), ['submitted', 'delivered']);
+  const m = await herald.waitMessage(auth, uuid, 'delivered', 5000);
+  assert.deepEqual(sentHistory(m), ['submitted', 'delivered']);
+  assert.equal(m.connector, 'simulator', 'the second try on the same connector took it');
 });
 
 test('provider failover: the first sms connector always fails, the second (sim-backup) delivers', { timeout: 30_000 }, async () => {
@@ -180,7 +187,7 @@ test('provider failover: the first sms connector always fails, the second (sim-b
   assert.deepEqual(rx.statuses(uuid), ['submitted', 'delivered'], 'no undeliverable: the backup connector took it');
   const m = await herald.waitMessage(auth, uuid, 'delivered', 5000);
   assert.deepEqual(sentHistory(m), ['submitted', 'delivered']);
-  if (m.connector !== undefined) assert.equal(m.connector, 'sim-backup', 'GET shows the connector that took it');
+  assert.equal(m.connector, 'sim-backup', 'GET shows the connector that took it');
 });
 
 test('read, then a late delivered: reported and recorded, the status stays read', { timeout: 30_000 }, async () => {
@@ -189,6 +196,7 @@ test('read, then a late delivered: reported and recorded, the status stays read'
   const m = await herald.waitMessage(auth, uuid, (x) => x.events.some((e) => e.status === 'delivered'), 5000);
   assert.equal(m.status, 'read', 'a status never moves backward');
   assert.deepEqual(sentHistory(m), ['submitted', 'read', 'delivered']);
+  assert.deepEqual(m.events.map((e) => e.late ?? false), [false, false, true], 'the delivered after read is marked late');
   assert.deepEqual(rx.statuses(uuid), ['submitted', 'read', 'delivered']);
 });
 
@@ -199,6 +207,7 @@ test('delivered, then rejected: the failure after success is reported only', { t
   const m = await herald.waitMessage(auth, uuid, (x) => x.events.some((e) => e.status === 'rejected'), 5000);
   assert.equal(m.status, 'delivered', 'rejected after delivered changes nothing');
   assert.deepEqual(sentHistory(m), ['submitted', 'delivered', 'rejected']);
+  assert.equal(m.events.at(-1).late, true, 'the rejected after delivered is marked late');
 });
 
 test('whatsapp delivered but never read stays delivered', { timeout: 30_000 }, async () => {
@@ -303,7 +312,8 @@ test('late receipt: RCS rejected at 50 ms then delivered at 300 ms is reported, 
   const mid = (await herald.getWorkflow(auth, wid)).json;
   assert.equal(mid.status, 'active', 'the late delivered does not complete the workflow');
   assert.equal(mid.items[1].status, 'submitted', 'the workflow stays on item 2');
-  assert.ok(mid.items[0].events.some((e) => e.status === 'delivered'), 'the late receipt is in the history');
+  assert.deepEqual(mid.items[0].events.map((e) => [e.status, e.late ?? false]), [['submitted', false], ['rejected', false], ['delivered', true]],
+    'the late receipt is in the history, marked late');
   assert.equal(mid.items[0].status, 'rejected', 'rejected is final: the late delivered is recorded only');
 
   const wf = await herald.waitWorkflow(auth, wid, 'completed', 10_000);
