@@ -201,6 +201,14 @@ test('a redirect is not followed and is final', { timeout: 30_000 }, async () =>
   assert.equal(rx.attempts(uuid, 'delivered').length, 1, 'a 3xx is not retried');
 });
 
+// A webhook signed with the wrong secret, for the listener to refuse.
+function forgedWebhook(lapp, uuid) {
+  const body = JSON.stringify({ message_uuid: uuid, status: 'delivered', channel: 'sms', to: '447700900001', from: 'Herald', timestamp: new Date().toISOString() });
+  const now = Math.floor(Date.now() / 1000);
+  const token = hs256Jwt('not-the-secret', { iat: now, jti: 'x', iss: 'Vonage', payload_hash: sha256hex(Buffer.from(body)), api_key: lapp.api_key, application_id: lapp.application_id });
+  return { body, token };
+}
+
 test('herald webhooks listen: prints each webhook and whether its signature verifies', { timeout: 30_000 }, async () => {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}/webhooks/status`;
@@ -213,17 +221,44 @@ test('herald webhooks listen: prints each webhook and whether its signature veri
     const uuid = assertAccepted(await herald.post(basic(lapp), sms(number()))).message_uuid;
     await listener.waitForOutput(new RegExp(`${uuid}[\\s\\S]*${uuid}`), 10_000);
     assert.match(listener.stdout, /delivered/);
-    assert.match(listener.stdout, /verif|valid|signature ok/i, 'says the signature verified');
-    assert.doesNotMatch(listener.stdout, /invalid|not verified|fail/i, 'no failure for good signatures');
+    assert.equal((listener.stdout.match(/signature ok/g) ?? []).length, 2, 'two webhooks, both verified');
+    assert.doesNotMatch(listener.stdout, /INVALID/, 'no failure for good signatures');
 
     // A forged webhook (wrong secret) is printed as not verified; the listener still answers.
-    const body = JSON.stringify({ message_uuid: 'aaaaaaaa-bbbb-4ccc-8ddd-0123456789ab', status: 'delivered', channel: 'sms', to: '1', from: '2', timestamp: new Date().toISOString() });
-    const now = Math.floor(Date.now() / 1000);
-    const forged = hs256Jwt('not-the-secret', { iat: now, jti: 'x', iss: 'Vonage', payload_hash: sha256hex(Buffer.from(body)), api_key: lapp.api_key, application_id: lapp.application_id });
-    const res = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${forged}` }, body, signal: AbortSignal.timeout(5000) });
+    const fake = 'aaaaaaaa-bbbb-4ccc-8ddd-0123456789ab';
+    const { body, token } = forgedWebhook(lapp, fake);
+    const res = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` }, body, signal: AbortSignal.timeout(5000) });
     await res.text();
-    assert.ok(res.status < 500, `listener answered ${res.status}`);
-    await listener.waitForOutput(/aaaaaaaa-bbbb-4ccc-8ddd-0123456789ab[\s\S]*(invalid|not verified|fail|bad)/i, 5000);
+    assert.equal(res.status, 200, 'the listener answers 200 to everything');
+    await listener.waitForOutput(new RegExp(fake), 5000);
+    const block = listener.stdout.slice(listener.stdout.lastIndexOf('POST /webhooks/status'));
+    assert.match(block, /INVALID|not verified|fail/i, `the forged one is reported: ${block}`);
+  } finally {
+    await listener.kill();
+  }
+});
+
+test('herald webhooks listen --json --port 0: one JSON line per webhook with the verdict', { timeout: 30_000 }, async () => {
+  const lapp = await herald.createApp('listen-json');
+  const listener = spawnHerald(['webhooks', 'listen', '--port', '0', '--secret', lapp.signature_secret, '--json']);
+  try {
+    const first = await listener.waitForOutput(/^herald: webhook listener on (http:\/\/127\.0\.0\.1:(\d+))\s*$/m, 10_000);
+    assert.notEqual(Number(first[2]), 0, 'port 0 picks a free port, printed');
+    const url = `${first[1]}/hook`;
+    const patched = await herald.admin(`/applications/${lapp.application_id}`, { method: 'PATCH', body: { status_url: url } });
+    assert.equal(patched.status, 200, patched.text);
+    await sleep(2500); // the application cache (docs/api.md)
+    const uuid = assertAccepted(await herald.post(basic(lapp), sms(number()))).message_uuid;
+    await listener.waitForOutput(new RegExp(`"delivered"[^\n]*${uuid}|${uuid}[^\n]*"delivered"`), 10_000);
+    const { body, token } = forgedWebhook(lapp, 'aaaaaaaa-bbbb-4ccc-8ddd-0123456789ab');
+    await (await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` }, body, signal: AbortSignal.timeout(5000) })).text();
+    await listener.waitForOutput(/aaaaaaaa-bbbb-4ccc-8ddd-0123456789ab/, 5000);
+    const lines = parseJsonLines(listener.stdout);
+    const mine = lines.filter((l) => l.body?.message_uuid === uuid);
+    assert.deepEqual(mine.map((l) => [l.body.status, l.verified, l.path]), [['submitted', true, '/hook'], ['delivered', true, '/hook']]);
+    const forged = lines.find((l) => l.body?.message_uuid === 'aaaaaaaa-bbbb-4ccc-8ddd-0123456789ab');
+    assert.equal(forged.verified, false);
+    assert.equal(typeof forged.reason, 'string');
   } finally {
     await listener.kill();
   }
