@@ -9,6 +9,7 @@
 #include "app/config.hpp"
 #include "app/server.hpp"
 #include "core/log.hpp"
+#include "webhooks/listener.hpp"
 
 namespace {
 
@@ -40,6 +41,33 @@ int Serve(const std::string& config_file, const std::optional<std::string>& list
   if (auto r = app::Validate(config); !r) return fail(r.error());
   SetLogLevel(config.log_level);
   return app::RunServer(config);
+}
+
+// `herald webhooks ...`: the dead-letter commands (list, replay) join `listen` here.
+struct WebhooksCommands {
+  CLI::App* command = nullptr;  // `webhooks` itself
+  CLI::App* listen = nullptr;
+  herald::webhooks::ListenOptions listen_options;
+};
+
+void AddWebhooksCommands(CLI::App& cli, WebhooksCommands& w) {
+  w.command = cli.add_subcommand("webhooks", "Receive and inspect webhooks");
+  w.command->require_subcommand(1);
+  w.listen = w.command->add_subcommand(
+      "listen", "Run a local webhook receiver that verifies signatures and prints each webhook");
+  w.listen->add_option("--host", w.listen_options.host, "Address to listen on")
+      ->capture_default_str();
+  w.listen->add_option("--port", w.listen_options.port, "Port (0 picks a free port)")
+      ->capture_default_str();
+  w.listen->add_option("--secret", w.listen_options.secret,
+                       "Signature secret to verify the Authorization JWT with")
+      ->envname("HERALD_WEBHOOK_SECRET");
+  w.listen->add_flag("--json", w.listen_options.json_lines, "Print one JSON line per webhook");
+}
+
+int RunWebhooksCommand(const WebhooksCommands& w) {
+  if (w.listen->parsed()) return herald::webhooks::RunWebhookListener(w.listen_options);
+  return 2;
 }
 
 }  // namespace
@@ -97,6 +125,10 @@ int main(int argc, char** argv) {
   std::string migrate_dir = ".herald";
   migrate->add_option("--data-dir", migrate_dir, "Data directory")->envname("HERALD_DATA_DIR");
 
+  // webhooks
+  WebhooksCommands webhooks;
+  AddWebhooksCommands(cli, webhooks);
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -110,5 +142,6 @@ int main(int argc, char** argv) {
   if (update->parsed()) return herald::app::AppUpdate(app_options);
   if (remove->parsed()) return herald::app::AppDelete(app_options);
   if (migrate->parsed()) return herald::app::Migrate(migrate_dir);
+  if (webhooks.command->parsed()) return RunWebhooksCommand(webhooks);
   return 2;
 }
