@@ -163,18 +163,25 @@ test(`crash loop: ${KILLS} x kill -9 under load loses no message, no event, no w
   const hasAllWebhooks = (s) => s.items.every((m) => (m.events ?? []).filter((e) => EVENT_STATUSES.has(e.status))
     .every((e) => rx.attempts(m.message_uuid, e.status).length > 0));
   const drainStart = Date.now();
+  const drainLog = [];
   let pending = [...acked.entries()];
   while (pending.length > 0 && Date.now() - drainStart < DRAIN_MS) {
     const next = [];
+    const passStart = Date.now();
     for (const [key, a] of pending) {
       const s = await look(a);
       state.set(key, s);
       if (!(isDone(a, s) && hasAllWebhooks(s))) next.push([key, a]);
     }
+    drainLog.push(`pass over ${pending.length} in ${Date.now() - passStart} ms`);
     pending = next;
+    const notFinalYet = pending.filter(([key, a]) => !isDone(a, state.get(key))).length;
+    drainLog.push(`${Math.round((Date.now() - drainStart) / 1000)}s: ${pending.length} pending (${notFinalYet} not final)`);
     if (pending.length > 0) await sleep(500);
   }
-  t.diagnostic(`drained in ${Date.now() - drainStart} ms; ${pending.length} not drained`);
+  t.diagnostic(`drain: ${drainLog.join('; ')}`);
+  t.diagnostic(`drained in ${Date.now() - drainStart} ms; ${pending.length} not drained; last webhook `
+    + `${(rx.requests.at(-1)?.at ?? 0) - drainStart} ms after the drain started`);
 
   // --- check --------------------------------------------------------------------------------
   const lost = [];
@@ -225,7 +232,14 @@ test(`crash loop: ${KILLS} x kill -9 under load loses no message, no event, no w
   const sample = [...acked.entries()].filter((_, j) => j % Math.max(1, Math.floor(acked.size / 50)) === 0);
   const idemWrong = [];
   for (const [key, a] of sample) {
-    const r = await herald.post(auth, a.body, { 'Idempotency-Key': key });
+    let r;
+    try {
+      // A replay is idempotent: one retry on a connection error is what any client does.
+      r = await herald.post(auth, a.body, { 'Idempotency-Key': key }).catch(() => herald.post(auth, a.body, { 'Idempotency-Key': key }));
+    } catch (e) {
+      const exit = herald.proc ? await Promise.race([herald.exited, sleep(100).then(() => 'still running')]) : 'not running';
+      assert.fail(`POST (idempotent replay of ${key}) failed: ${e.message} ${e.cause?.message ?? ''}; herald: ${JSON.stringify(exit)}\nstderr:\n${herald.stderr.slice(-4000)}`);
+    }
     if (r.status !== 202 || r.json.message_uuid !== a.uuid || r.headers.get('idempotent-replayed') !== 'true') idemWrong.push(`${key}: ${r.status} ${r.text}`);
   }
 

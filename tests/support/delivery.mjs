@@ -119,3 +119,11 @@ export const whatsapp = (to, extra = {}) => ({ channel: 'whatsapp', message_type
 export const messenger = (to, extra = {}) => ({ channel: 'messenger', message_type: 'text', to, from: 'herald-page', text: 'Hello', ...extra });
 export const viber = (to, extra = {}) => ({ channel: 'viber_service', message_type: 'text', to, from: 'HeraldViber', text: 'Hello', ...extra });
 export const mms = (to, extra = {}) => ({ channel: 'mms', message_type: 'image', to, from: '447700900002', image: { url: 'https://example.com/a.jpg' }, ...extra });
+
+// A server whose messages stay where the accept path put them (`queued`, failover items
+// `waiting`): every send fails and its retry is an hour away. For the tests of what was
+// accepted and stored, which the engine would otherwise race.
+export const PARKED_CONFIG = Object.freeze({
+  engine: { send_attempts: 100, send_retry_initial_ms: 3_600_000, send_retry_max_ms: 3_600_000 },
+  simulator: { rules: [{ to: '*', submit: ['fail'] }] },
+});

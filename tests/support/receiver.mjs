@@ -36,6 +36,8 @@ export class Receiver {
   constructor({ blackHole = false, port = 0 } = {}) {
     this.wantPort = port;
     this.requests = [];
+    this.byMessage = new Map(); // message_uuid -> [record...]
+    this.byEvent = new Map(); // `${message_uuid}/${status}` -> [record...]
     this.secrets = new Map(); // application_id -> {signature_secret, api_key}
     this.scripts = new Map(); // path -> [entry...] consumed one per request
     this.holes = new Set(); // paths that never answer
@@ -99,9 +101,11 @@ export class Receiver {
   blackHole(path) { this.holes.add(path); return this; }
   heal(path) { this.holes.delete(path); this.scripts.delete(path); return this; }
 
-  // Attempts per event (message_uuid/status) on a path, in arrival order.
+  // Attempts per event (message_uuid/status) on a path, in arrival order (indexed: the crash
+  // test asks this for thousands of events).
   attempts(uuid, status, path) {
-    return this.requests.filter((r) => r.json?.message_uuid === uuid && r.json?.status === status && (path === undefined || r.path === path));
+    const all = this.byEvent.get(`${uuid}/${status}`) ?? [];
+    return path === undefined ? [...all] : all.filter((r) => r.path === path);
   }
 
   nextEntry(path, record) {
@@ -140,6 +144,14 @@ export class Receiver {
       try { record.json = JSON.parse(record.text); } catch { /* not JSON: kept raw */ }
       record.signature = this.verify(record);
       this.requests.push(record);
+      if (typeof record.json?.message_uuid === 'string') {
+        const u = record.json.message_uuid;
+        if (!this.byMessage.has(u)) this.byMessage.set(u, []);
+        this.byMessage.get(u).push(record);
+        const k = `${u}/${record.json.status}`;
+        if (!this.byEvent.has(k)) this.byEvent.set(k, []);
+        this.byEvent.get(k).push(record);
+      }
 
       if (this.allBlackHole || this.holes.has(path)) {
         this.held.add(res);
@@ -212,7 +224,8 @@ export class Receiver {
 
   // Requests whose JSON body has this message_uuid (status and inbound webhooks alike).
   forMessage(uuid, { path } = {}) {
-    return this.requests.filter((r) => r.json?.message_uuid === uuid && (path === undefined || r.path === path));
+    const all = this.byMessage.get(uuid) ?? [];
+    return path === undefined ? [...all] : all.filter((r) => r.path === path);
   }
 
   // Status webhooks of a message, in arrival order: the parsed bodies (+ `_req`, not enumerable).
@@ -250,7 +263,7 @@ export class Receiver {
     return lines.join('\n');
   }
 
-  clear() { this.requests = []; }
+  clear() { this.requests = []; this.byMessage.clear(); this.byEvent.clear(); }
 
   async close() {
     for (const res of this.held) { try { res.destroy(); } catch { /* gone */ } }
