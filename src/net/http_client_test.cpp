@@ -99,8 +99,8 @@ class TestServer {
         res.set(http::field::retry_after, "7");
       } else if (path == "/302") {
         res.result(http::status::found);
-        res.set(http::field::location, "http://127.0.0.1:" +
-                                           std::to_string(self->port_) + "/target");
+        res.set(http::field::location,
+                "http://127.0.0.1:" + std::to_string(self->port_) + "/target");
       } else if (path == "/big") {
         res.body() = std::string(100'000, 'x');
       }
@@ -141,8 +141,7 @@ void RunTest(asio::io_context& ioc, asio::awaitable<void> test) {
 asio::awaitable<HttpClientResponse> PostTo(HttpClient* client, std::string url) {
   std::vector<std::pair<std::string, std::string>> headers = {{"X-Test", "1"}};
   std::string body = R"({"hello":"world"})";
-  HttpClientResponse r =
-      co_await client->Post(std::move(url), std::move(headers), std::move(body));
+  HttpClientResponse r = co_await client->Post(std::move(url), std::move(headers), std::move(body));
   co_return r;
 }
 
@@ -242,8 +241,7 @@ TEST_F(HttpClientTest, CapsTheResponseBody) {
 
 asio::awaitable<void> ExpectRefused(HttpClient* client, uint16_t port) {
   const auto start = Clock::now();
-  HttpClientResponse r =
-      co_await PostTo(client, "http://127.0.0.1:" + std::to_string(port) + "/x");
+  HttpClientResponse r = co_await PostTo(client, "http://127.0.0.1:" + std::to_string(port) + "/x");
   EXPECT_EQ(r.status, 0);
   EXPECT_EQ(r.failure, Failure::kConnect) << r.detail;
   EXPECT_LT(MsSince(start), 2000);
@@ -323,10 +321,9 @@ asio::awaitable<void> LimitScenario(HttpClient* client, TestServer* hanging, Tes
                                     HangCounters* counters) {
   auto ex = co_await asio::this_coro::executor;
   for (int i = 0; i < 3; ++i) {
-    asio::co_spawn(ex, HangOnce(client, hanging->Url("/hang"), counters),
-                   [](std::exception_ptr e) {
-                     if (e) ADD_FAILURE() << "HangOnce threw";
-                   });
+    asio::co_spawn(ex, HangOnce(client, hanging->Url("/hang"), counters), [](std::exception_ptr e) {
+      if (e) ADD_FAILURE() << "HangOnce threw";
+    });
   }
   // Two requests reach the hanging server; the third waits for one of its two slots.
   EXPECT_TRUE(co_await WaitFor(&hanging->hits["/hang"], 2, 2000));
