@@ -45,9 +45,14 @@ const RULES = [
   { channel: 'sms', to: N.v01, events: [{ status: 'rejected', after_ms: 30, error: 1330 }] },
 ];
 
+// One webhook in flight per receiver: Herald (like Vonage, contract §9) does not promise the
+// order of webhooks sent in parallel, but with one at a time they arrive in the order the
+// events happened, so these tests can assert the documented sequences as a receiver sees them.
+// (isolation.test.mjs and the crash test run with several in flight.)
 const CONFIG = fastConfig({
   routes: { sms: ['simulator', 'sim-backup'] },
   connectors: { 'sim-backup': { type: 'simulator' } },
+  webhooks: { per_endpoint_concurrency: 1 },
   rules: RULES,
 });
 
