@@ -7,6 +7,7 @@
 #include <map>
 #include <random>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -42,6 +43,8 @@ constexpr std::string_view kTtl = "ttl";
 constexpr std::string_view kProviderEvent = "provider_event";
 constexpr std::string_view kWebhook = "webhook";
 constexpr int64_t kAppCacheTtlMs = 10'000;
+constexpr auto kRescanInterval = std::chrono::seconds(2);
+constexpr int64_t kRescanOverlapMs = 5'000;
 
 JobRow NewJob(std::string_view kind, const std::string& ref, const std::string& app,
               std::string payload, int64_t run_at_ms, int64_t now_ms) {
@@ -146,6 +149,9 @@ class Engine::Impl {
     asio::co_spawn(strand_, Loop(this), [](std::exception_ptr e) {
       if (e) spdlog::critical("engine: scheduler loop ended with an exception");
     });
+    asio::co_spawn(strand_, Rescan(this), [](std::exception_ptr e) {
+      if (e) spdlog::critical("engine: rescan loop ended with an exception");
+    });
     return {};
   }
 
@@ -153,6 +159,7 @@ class Engine::Impl {
     asio::dispatch(strand_, [this] {
       stopping_ = true;
       timer_.cancel();
+      rescan_timer_.cancel();
     });
   }
 
@@ -164,6 +171,7 @@ class Engine::Impl {
       int64_t earliest = INT64_MAX;
       for (auto& j : jobs) {
         earliest = std::min(earliest, j.run_at_ms);
+        known_.insert(j.id);
         queue_.emplace(j.run_at_ms, std::move(j));
       }
       // Wake the loop only when the new work is due before what it is waiting for.
@@ -203,6 +211,43 @@ class Engine::Impl {
     }
   }
 
+  // Picks up pending jobs written by another process (`herald webhooks replay` beside a running
+  // server): every kRescanInterval, the pending rows updated since the last look that this
+  // engine does not hold. Jobs that finish while the read is in flight are remembered until it
+  // returns, so a snapshot taken just before their commit cannot resurrect them.
+  static asio::awaitable<void> Rescan(Impl* self) {
+    int64_t since = self->clock_.NowMs();
+    while (!self->stopping_) {
+      self->rescan_timer_.expires_after(kRescanInterval);
+      auto [ec] = co_await self->rescan_timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+      if (self->stopping_) break;
+      (void)ec;
+      const int64_t now = self->clock_.NowMs();
+      std::vector<JobRow> rows;
+      TxFunction list = [&rows, since](Tx& tx) -> Result<void> {
+        HERALD_ASSIGN_OR_RETURN(rows, tx.JobListPendingUpdatedSince(since));
+        return {};
+      };
+      self->rescanning_ = true;
+      auto read = co_await self->store_.Read(std::move(list));
+      self->rescanning_ = false;
+      std::unordered_set<int64_t> finished = std::move(self->finished_during_rescan_);
+      self->finished_during_rescan_.clear();
+      if (!read) continue;
+      since = now - kRescanOverlapMs;  // rows committed while we read are seen next time
+      std::vector<JobRow> unknown;
+      for (auto& row : rows) {
+        if (!self->known_.contains(row.id) && !finished.contains(row.id)) {
+          unknown.push_back(std::move(row));
+        }
+      }
+      if (!unknown.empty()) {
+        spdlog::info("engine: picked up {} job(s) queued by another process", unknown.size());
+        self->Schedule(std::move(unknown));
+      }
+    }
+  }
+
   void Wake() {
     waiting_until_ms_ = INT64_MIN;
     timer_.cancel();
@@ -226,8 +271,31 @@ class Engine::Impl {
     }
   }
 
-  // Webhooks queue per receiver origin: a dead receiver holds its own slots only.
+  // Webhooks of one message are POSTed one at a time, in the order they became due (Vonage
+  // queues webhooks per message): a `read` cannot overtake its `delivered`. A retry waiting for
+  // its backoff does not hold the next one back.
   void DispatchWebhook(JobRow job) {
+    if (auto [it, inserted] = webhook_refs_.try_emplace(job.ref); !inserted) {
+      it->second.push_back(std::move(job));
+      return;
+    }
+    DispatchToEndpoint(std::move(job));
+  }
+
+  void WebhookOfMessageFinished(const std::string& ref) {
+    auto it = webhook_refs_.find(ref);
+    if (it == webhook_refs_.end()) return;
+    if (it->second.empty()) {
+      webhook_refs_.erase(it);
+      return;
+    }
+    JobRow next = std::move(it->second.front());
+    it->second.pop_front();
+    DispatchToEndpoint(std::move(next));
+  }
+
+  // Webhooks queue per receiver origin: a dead receiver holds its own slots only.
+  void DispatchToEndpoint(JobRow job) {
     auto task = ParseWebhookPayload(job.payload_json);
     std::string origin = task ? Origin(task->url) : std::string();
     Endpoint& ep = endpoints_[origin];
@@ -297,6 +365,9 @@ class Engine::Impl {
       self->RetryLater(std::move(job));
       co_return false;
     }
+    // Forget the finished job first: a retried webhook is scheduled again under the same id.
+    self->known_.erase(job.id);
+    if (self->rescanning_) self->finished_during_rescan_.insert(job.id);
     self->Schedule(std::move(*created));
     co_return true;
   }
@@ -452,8 +523,10 @@ class Engine::Impl {
   }
 
   static asio::awaitable<void> RunWebhook(Impl* self, JobRow job, std::string origin) {
+    std::string ref = job.ref;
     co_await DeliverWebhook(self, std::move(job));
     self->WebhookFinished(origin);
+    self->WebhookOfMessageFinished(ref);
   }
 
   static asio::awaitable<void> DeliverWebhook(Impl* self, JobRow job) {
@@ -778,6 +851,12 @@ class Engine::Impl {
   std::multimap<int64_t, JobRow> queue_;  // by run_at_ms
   int in_flight_jobs_ = 0;
   std::unordered_map<std::string, Endpoint> endpoints_;
+  // Messages with a webhook in flight, and their next webhooks in order.
+  std::unordered_map<std::string, std::deque<JobRow>> webhook_refs_;
+  std::unordered_set<int64_t> known_;                // queued or running job ids
+  bool rescanning_ = false;                          // a Rescan read is in flight
+  std::unordered_set<int64_t> finished_during_rescan_;
+  asio::steady_timer rescan_timer_{strand_};
   std::unordered_map<std::string, AppKeys> apps_;
 
   std::atomic<size_t> in_flight_total_{0};

@@ -260,6 +260,8 @@ constexpr const char* kJobDeleteByRef =
 constexpr const char* kJobUpdate =
     "UPDATE job SET state = ?2, attempt = ?3, run_at_ms = ?4, payload_json = ?5, "
     "last_error = ?6, updated_at_ms = ?7, created_at_ms = ?8 WHERE id = ?1";
+constexpr const char* kJobPendingSince =
+    JOB_SELECT "WHERE state = 'pending' AND updated_at_ms >= ?1 ORDER BY id";
 constexpr const char* kJobListByState = JOB_SELECT "WHERE state = ?1 ORDER BY run_at_ms, id LIMIT ?2";
 
 class SqliteStore;
@@ -391,6 +393,9 @@ class SqliteTx final : public Tx {
     HERALD_RETURN_IF_ERROR(Run(kJobUpdate, j.id, j.state, j.attempt, j.run_at_ms, j.payload_json,
                                j.last_error, j.updated_at_ms, j.created_at_ms));
     return sqlite3_changes(conn_->db()) > 0;
+  }
+  Result<std::vector<JobRow>> JobListPendingUpdatedSince(int64_t since_ms) override {
+    return Many(kJobPendingSince, ReadJob, since_ms);
   }
   Result<std::vector<JobRow>> JobListByState(std::string_view state, int64_t limit) override {
     return Many(kJobListByState, ReadJob, state, limit > 0 ? limit : int64_t{-1});
