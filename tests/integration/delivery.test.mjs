@@ -49,10 +49,12 @@ const RULES = [
   { channel: 'rcs', to: N.appDeleted, events: [{ status: 'rejected', after_ms: 800, error: 1300 }] },
 ];
 
-// One webhook in flight per receiver: Herald (like Vonage, contract §9) does not promise the
-// order of webhooks sent in parallel, but with one at a time they arrive in the order the
-// events happened, so these tests can assert the documented sequences as a receiver sees them.
-// (isolation.test.mjs and the crash test run with several in flight.)
+// One webhook in flight per receiver: Herald posts the webhooks of one message in order
+// (decision 0005), but not those of different messages (a workflow's items), like Vonage
+// (contract §9); with one at a time they arrive in the order the events happened, so these
+// tests can assert the documented cross-item sequences as a receiver sees them.
+// (webhooks.test.mjs checks the per-message order with 8 in flight; isolation.test.mjs and
+// the crash test run with several in flight.)
 const CONFIG = fastConfig({
   routes: { sms: ['simulator', 'sim-backup'] },
   connectors: { 'sim-backup': { type: 'simulator' } },
