@@ -33,6 +33,24 @@ std::string NewUuid() {
   return out;
 }
 
+std::string NewUuidV7(int64_t unix_ms) {
+  std::string b = RandomBytes(16);
+  const auto ms = static_cast<uint64_t>(unix_ms < 0 ? 0 : unix_ms);
+  for (int i = 0; i < 6; ++i) b[i] = static_cast<char>((ms >> (8 * (5 - i))) & 0xff);
+  b[6] = static_cast<char>((b[6] & 0x0f) | 0x70);
+  b[8] = static_cast<char>((b[8] & 0x3f) | 0x80);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(36);
+  for (size_t i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
+    auto c = static_cast<unsigned char>(b[i]);
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 0x0f]);
+  }
+  return out;
+}
+
 bool IsUuid(std::string_view s) {
   if (s.size() != 36) return false;
   for (size_t i = 0; i < s.size(); ++i) {
@@ -68,6 +86,21 @@ std::string RandomFrom(std::string_view alphabet, size_t length) {
 
 std::string RandomAlnum(size_t length) {
   return RandomFrom("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", length);
+}
+
+std::string TimeOrderedAlnum(int64_t unix_ms, size_t length) {
+  static constexpr std::string_view kAlnum =
+      "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";  // ASCII order
+  constexpr size_t kTimeDigits = 9;  // 62^9 ms is about 430,000 years
+  std::string out(kTimeDigits, '0');
+  auto ms = static_cast<uint64_t>(unix_ms < 0 ? 0 : unix_ms);
+  for (size_t i = kTimeDigits; i-- > 0;) {
+    out[i] = kAlnum[ms % kAlnum.size()];
+    ms /= kAlnum.size();
+  }
+  if (length <= kTimeDigits) return out.substr(0, length);
+  out += RandomAlnum(length - kTimeDigits);
+  return out;
 }
 
 std::string RandomHex(size_t length) { return RandomFrom("0123456789abcdef", length); }

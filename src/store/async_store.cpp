@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <exception>
@@ -75,6 +76,12 @@ struct Op {
   std::unique_ptr<Completion> completion;
 };
 
+uint64_t SteadyNs() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::steady_clock::now().time_since_epoch())
+                                   .count());
+}
+
 // Runs a caller's operation. The DB threads are a boundary: an exception escaping `fn` would
 // terminate the process, so it becomes this operation's kInternal error (no what(): it may
 // carry row data).
@@ -128,7 +135,17 @@ class AsyncStore::Impl {
     }
   }
 
-  Stats stats() const { return Stats{commits_.load(), operations_.load()}; }
+  Stats stats() const {
+    Stats s;
+    s.commits = commits_.load(std::memory_order_relaxed);
+    s.operations = operations_.load(std::memory_order_relaxed);
+    s.batches = batches_.load(std::memory_order_relaxed);
+    s.max_batch = max_batch_seen_.load(std::memory_order_relaxed);
+    s.batch_ns = batch_ns_.load(std::memory_order_relaxed);
+    s.commit_ns = commit_ns_.load(std::memory_order_relaxed);
+    s.complete_ns = complete_ns_.load(std::memory_order_relaxed);
+    return s;
+  }
 
  private:
   // Takes everything queued right now (up to max_batch): no waiting for a batch to fill, so an
@@ -146,8 +163,17 @@ class AsyncStore::Impl {
           write_queue_.pop_front();
         }
       }
+      const auto t0 = SteadyNs();
       RunBatch(batch);
+      const auto t1 = SteadyNs();
       for (auto& op : batch) op->completion->Complete(std::move(op->result));
+      const auto t2 = SteadyNs();
+      batches_.fetch_add(1, std::memory_order_relaxed);
+      if (batch.size() > max_batch_seen_.load(std::memory_order_relaxed)) {
+        max_batch_seen_.store(batch.size(), std::memory_order_relaxed);  // only this thread writes
+      }
+      batch_ns_.fetch_add(t1 - t0, std::memory_order_relaxed);
+      complete_ns_.fetch_add(t2 - t1, std::memory_order_relaxed);
       batch.clear();
     }
   }
@@ -180,7 +206,10 @@ class AsyncStore::Impl {
       op->result = Invoke(op->fn, tx);
       if (!op->result) return false;
     }
-    if (!tx.Commit()) return false;
+    const auto t0 = SteadyNs();
+    const bool committed = static_cast<bool>(tx.Commit());
+    commit_ns_.fetch_add(SteadyNs() - t0, std::memory_order_relaxed);
+    if (!committed) return false;
     commits_.fetch_add(1);
     return true;
   }
@@ -188,7 +217,10 @@ class AsyncStore::Impl {
   Result<void> RunAlone(Op& op) {
     HERALD_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kWrite));
     HERALD_RETURN_IF_ERROR(Invoke(op.fn, *tx));
-    HERALD_RETURN_IF_ERROR(tx->Commit());
+    const auto t0 = SteadyNs();
+    auto committed = tx->Commit();
+    commit_ns_.fetch_add(SteadyNs() - t0, std::memory_order_relaxed);
+    HERALD_RETURN_IF_ERROR(committed);
     commits_.fetch_add(1);
     return {};
   }
@@ -223,6 +255,11 @@ class AsyncStore::Impl {
   bool stopping_ = false;
   std::atomic<uint64_t> commits_{0};
   std::atomic<uint64_t> operations_{0};
+  std::atomic<uint64_t> batches_{0};
+  std::atomic<uint64_t> max_batch_seen_{0};
+  std::atomic<uint64_t> batch_ns_{0};
+  std::atomic<uint64_t> commit_ns_{0};
+  std::atomic<uint64_t> complete_ns_{0};
   std::thread writer_;
   std::vector<std::thread> readers_;
 };
