@@ -14,6 +14,7 @@
 
 #include <boost/asio/append.hpp>
 #include <boost/asio/associated_executor.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/post.hpp>
@@ -32,6 +33,13 @@ class Completion {
  public:
   virtual ~Completion() = default;
   virtual void Complete(Result<void> result) = 0;
+
+  // Batch resumption (see AsyncStore::Impl::CompleteBatch): a completion that resumes a
+  // coroutine can post one function for a whole batch to its executor, and from there resume
+  // each caller with CompleteHere(), which costs no cross-thread wake-up.
+  virtual bool Batchable() const { return false; }
+  virtual void PostBatch(std::function<void()> fn) { fn(); }
+  virtual void CompleteHere(Result<void> result) { Complete(std::move(result)); }
 };
 
 // Resumes a coroutine: posts its completion handler, with the result appended, to the
@@ -49,6 +57,14 @@ class HandlerCompletion final : public Completion {
     // `work_` keeps the caller's io_context from running out of work while the operation is
     // on a DB thread; it is released when this object is destroyed, after the post.
     asio::post(work_, asio::append(std::move(handler_), std::move(result)));
+  }
+
+  bool Batchable() const override { return true; }
+  void PostBatch(std::function<void()> fn) override { asio::post(work_, std::move(fn)); }
+  // Called on a thread of the caller's io_context: dispatch runs the handler inline if this is
+  // its strand, or queues it on its strand (a thread-local queue, no wake-up).
+  void CompleteHere(Result<void> result) override {
+    asio::dispatch(work_, asio::append(std::move(handler_), std::move(result)));
   }
 
  private:
@@ -166,7 +182,7 @@ class AsyncStore::Impl {
       const auto t0 = SteadyNs();
       RunBatch(batch);
       const auto t1 = SteadyNs();
-      for (auto& op : batch) op->completion->Complete(std::move(op->result));
+      CompleteBatch(batch);
       const auto t2 = SteadyNs();
       batches_.fetch_add(1, std::memory_order_relaxed);
       if (batch.size() > max_batch_seen_.load(std::memory_order_relaxed)) {
@@ -176,6 +192,32 @@ class AsyncStore::Impl {
       complete_ns_.fetch_add(t2 - t1, std::memory_order_relaxed);
       batch.clear();
     }
+  }
+
+  // Resumes the callers of a finished batch. One post per batch instead of one per operation:
+  // a post from this thread to an io_context wakes one of its threads (a futex or eventfd
+  // write each time); the posted function then resumes every caller from inside the
+  // io_context, where handing a handler to its strand is a thread-local queue operation.
+  // Each caller still resumes on its own strand.
+  static void CompleteBatch(std::vector<std::unique_ptr<Op>>& batch) {
+    auto posted = std::make_shared<std::vector<std::unique_ptr<Op>>>();
+    for (auto& op : batch) {
+      if (op->completion->Batchable()) {
+        posted->push_back(std::move(op));
+      } else {
+        op->completion->Complete(std::move(op->result));
+      }
+    }
+    if (posted->empty()) return;
+    if (posted->size() == 1) {
+      posted->front()->completion->Complete(std::move(posted->front()->result));
+      return;
+    }
+    Completion* first = posted->front()->completion.get();
+    first->PostBatch([posted] {
+      for (auto& op : *posted) op->completion->CompleteHere(std::move(op->result));
+      posted->clear();  // releases each caller's work guard now, on this thread
+    });
   }
 
   void RunBatch(std::vector<std::unique_ptr<Op>>& batch) {
