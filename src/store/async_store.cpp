@@ -1,5 +1,7 @@
 #include "store/async_store.hpp"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -117,9 +119,15 @@ class AsyncStore::Impl {
  public:
   Impl(Store& store, AsyncStoreOptions options)
       : store_(store), max_batch_(std::max<size_t>(1, options.max_batch)) {
-    writer_ = std::thread([this] { WriterLoop(); });
+    writer_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "herald-writer");  // for top -H and perf
+      WriterLoop();
+    });
     for (int i = 0; i < std::max(1, options.reader_threads); ++i) {
-      readers_.emplace_back([this] { ReaderLoop(); });
+      readers_.emplace_back([this] {
+        pthread_setname_np(pthread_self(), "herald-reader");
+        ReaderLoop();
+      });
     }
   }
 
