@@ -1,10 +1,12 @@
 // SqliteStore: the embedded backend. One write connection (BEGIN IMMEDIATE, serialized by a
 // mutex) and a pool of read connections; WAL lets readers run beside the writer.
+#include <pthread.h>
 #include <sqlite3.h>
 
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <thread>
 #include <unordered_map>
 
 #include "store/sqlite/schema.hpp"
@@ -409,6 +411,95 @@ Result<DbPtr> OpenConnection(const SqliteOptions& o, bool writer) {
   return db;
 }
 
+// Runs the WAL checkpoints on a connection and thread of its own, so the writer does not copy
+// the WAL into the database file (and fsync it) in the middle of a group commit, as SQLite's
+// autocheckpoint would. The writer's wal hook (OnCommit, after every commit) asks for a
+// PASSIVE checkpoint once the WAL holds kBackgroundFrames. A background pass cannot let the
+// WAL start over (SQLite restarts it only when a write begins with every frame copied, and
+// the writer keeps committing during the pass), so once a pass has copied all but a short
+// tail the writer copies that tail itself: a small checkpoint instead of the whole WAL. If
+// the background falls behind, the writer checkpoints at kMaxFrames (a bounded WAL).
+// Checkpoints run on connections with the store's synchronous setting, so they fsync exactly
+// as SQLite's own do.
+class Checkpointer {
+ public:
+  static constexpr int kBackgroundFrames = 1000;  // SQLite's default wal_autocheckpoint
+  static constexpr int kTailFrames = 512;
+  static constexpr int kMaxFrames = 16000;  // ~64 MiB of 4 KiB pages
+
+  explicit Checkpointer(DbPtr db) : db_(std::move(db)), thread_([this] { Loop(); }) {}
+  ~Checkpointer() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
+  Checkpointer(const Checkpointer&) = delete;
+  Checkpointer& operator=(const Checkpointer&) = delete;
+
+  // sqlite3_wal_hook callback of the write connection (writer thread, after a commit).
+  static int Hook(void* self, sqlite3* db, const char* name, int frames) {
+    static_cast<Checkpointer*>(self)->OnCommit(db, name, frames);
+    return SQLITE_OK;
+  }
+
+ private:
+  void OnCommit(sqlite3* db, const char* name, int frames) {
+    bool now = false;
+    {
+      std::lock_guard lock(mu_);
+      if (frames < last_frames_) backfilled_ = 0;  // the WAL started over
+      last_frames_ = frames;
+      if (frames < kBackgroundFrames) return;
+      if (frames >= kMaxFrames) {
+        now = true;
+      } else if (!running_ && !requested_) {
+        if (backfilled_ > 0 && frames - backfilled_ <= kTailFrames) {
+          now = true;
+        } else {
+          requested_ = true;
+          cv_.notify_one();
+        }
+      }
+      if (now) backfilled_ = 0;
+    }
+    // PASSIVE never waits: if the background pass is still running this returns SQLITE_BUSY
+    // and the next commit tries again. Errors are not the committed transaction's.
+    if (now) (void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  }
+
+  void Loop() {
+    pthread_setname_np(pthread_self(), "herald-ckpt");
+    std::unique_lock lock(mu_);
+    for (;;) {
+      cv_.wait(lock, [this] { return stopping_ || requested_; });
+      if (stopping_) return;
+      requested_ = false;
+      running_ = true;
+      lock.unlock();
+      int log = 0;
+      int copied = 0;
+      const int rc = sqlite3_wal_checkpoint_v2(db_.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                               &log, &copied);
+      lock.lock();
+      running_ = false;
+      if (rc == SQLITE_OK && copied > 0) backfilled_ = copied;
+    }
+  }
+
+  DbPtr db_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  bool requested_ = false;
+  bool running_ = false;
+  int backfilled_ = 0;   // frames of the current WAL the last background pass copied
+  int last_frames_ = 0;  // WAL size at the previous commit
+  std::thread thread_;   // last: starts after the members it uses
+};
+
 class SqliteStore final : public Store {
  public:
   static Result<std::unique_ptr<Store>> Open(const SqliteOptions& o) {
@@ -428,6 +519,10 @@ class SqliteStore final : public Store {
     HERALD_ASSIGN_OR_RETURN(DbPtr w, OpenConnection(o, true));
     store->writer_ = std::make_unique<Connection>(std::move(w));
     HERALD_RETURN_IF_ERROR(store->Migrate());
+    // Checkpoints off the writer thread (Checkpointer). Replaces SQLite's autocheckpoint hook.
+    HERALD_ASSIGN_OR_RETURN(DbPtr c, OpenConnection(o, true));
+    store->checkpointer_ = std::make_unique<Checkpointer>(std::move(c));
+    sqlite3_wal_hook(store->writer_->db(), &Checkpointer::Hook, store->checkpointer_.get());
     for (int i = 0; i < o.read_connections; ++i) {
       HERALD_ASSIGN_OR_RETURN(DbPtr r, OpenConnection(o, false));
       store->readers_.push_back(std::make_unique<Connection>(std::move(r)));
@@ -544,6 +639,7 @@ class SqliteStore final : public Store {
 
   const std::chrono::milliseconds busy_timeout_;
   std::timed_mutex write_mu_;  // one write transaction at a time
+  std::unique_ptr<Checkpointer> checkpointer_;  // before writer_: outlives the hook it installs
   std::unique_ptr<Connection> writer_;
   std::mutex readers_mu_;
   std::condition_variable readers_cv_;
