@@ -172,13 +172,16 @@ class Engine::Impl {
 
   size_t in_flight() const { return in_flight_total_.load(); }
 
-  void Schedule(std::vector<JobRow> jobs) {
+  // Adds jobs to the schedule. A job already held is skipped: the rescan may have found a
+  // committed job before the transaction that created it got to schedule it (running it twice
+  // would POST a webhook twice). `again` re-schedules a held job (RetryLater).
+  void Schedule(std::vector<JobRow> jobs, bool again = false) {
     if (jobs.empty()) return;
-    asio::dispatch(strand_, [this, jobs = std::move(jobs)]() mutable {
+    asio::dispatch(strand_, [this, again, jobs = std::move(jobs)]() mutable {
       int64_t earliest = INT64_MAX;
       for (auto& j : jobs) {
+        if (!known_.insert(j.id).second && !again) continue;
         earliest = std::min(earliest, j.run_at_ms);
-        known_.insert(j.id);
         queue_.emplace(j.run_at_ms, std::move(j));
       }
       // Wake the loop only when the new work is due before what it is waiting for.
@@ -347,7 +350,7 @@ class Engine::Impl {
     job.run_at_ms = clock_.NowMs() + options_.store_retry_ms;
     std::vector<JobRow> again;
     again.push_back(std::move(job));
-    Schedule(std::move(again));
+    Schedule(std::move(again), /*again=*/true);
   }
 
   // ------------------------------------------------------------------ jobs

@@ -77,7 +77,8 @@ class Tx {
                                        int64_t now_ms) = 0;
 
   // --- jobs ---
-  // Inserts row (its id is ignored) and returns the new id.
+  // Inserts row (its id is ignored) and returns the new id. Ids only grow and are never reused,
+  // even after the job with the highest id is deleted: the engine holds jobs by id.
   virtual Result<int64_t> JobInsert(const JobRow& row) = 0;
   virtual Result<std::optional<JobRow>> JobGet(int64_t id) = 0;
   // Removes a job that is done (or cancelled). False if it no longer exists.

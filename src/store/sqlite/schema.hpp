@@ -90,7 +90,7 @@ CREATE TABLE inbound_message (
   updated_at_ms INTEGER NOT NULL
 ) STRICT;
 CREATE TABLE job (
-  id INTEGER PRIMARY KEY,
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
   kind TEXT NOT NULL,
   ref TEXT NOT NULL,
   application_id TEXT NOT NULL,

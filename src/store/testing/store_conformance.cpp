@@ -545,6 +545,22 @@ TEST_P(StoreConformance, JobsInsertUpdateListAndDelete) {
   EXPECT_FALSE(*tx->JobGet(send_id));
 }
 
+TEST_P(StoreConformance, JobIdsAreNeverReused) {
+  int64_t first = 0, second = 0;
+  JobRow job{0, "send", "m1", "a1", "{}", "pending", 0, 500, "", 100, 100};
+  WRITE_AND_COMMIT({ first = *tx.JobInsert(job); });
+  WRITE_AND_COMMIT({ EXPECT_TRUE(*tx.JobDelete(first)); });  // the highest id is gone
+  WRITE_AND_COMMIT({ second = *tx.JobInsert(job); });
+  EXPECT_GT(second, first);
+  Reopen();
+  int64_t third = 0;
+  WRITE_AND_COMMIT({
+    EXPECT_TRUE(*tx.JobDelete(second));
+    third = *tx.JobInsert(job);
+  });
+  EXPECT_GT(third, second);
+}
+
 TEST_P(StoreConformance, PingSucceeds) { EXPECT_TRUE(store_->Ping()); }
 
 #undef WRITE_AND_COMMIT
