@@ -18,7 +18,9 @@
 // `Authorization: Bearer` header (signed webhooks), and answers `GET /stats` with
 //   {"requests":N,"signed":N,"now_ms":T,"statuses":{"delivered":{"count":N,"first_ms":T,
 //    "last_ms":T},...}}
-// (first_ms/last_ms are 0 while the count is 0). Same keep-alive and threading as the ceiling.
+// (first_ms/last_ms are 0 while the count is 0). A request with no body is read as a Kannel
+// delivery report instead (`GET /dlr?type=N`, see KannelDlrIndex), so that Kannel's DLR
+// callbacks are timed by the same sink. Same keep-alive and threading as the ceiling.
 //
 // Prints "herald_trivial_server: listening on http://HOST:PORT" when ready; SIGINT/SIGTERM stop
 // it. Coroutines follow style.md §4.5 (named functions, parameters by value, co_spawn
@@ -116,8 +118,33 @@ size_t StatusIndex(std::string_view body) {
   return kOther;
 }
 
-void CountStatus(Server* server, std::string_view body, bool is_signed) {
-  StatusCounter& c = server->statuses[StatusIndex(body)];
+// Kannel's delivery-report callbacks carry no body: the benchmark sets Kannel's dlr-url to
+// `/dlr?type=%d`, and the DLR type counts as a status: 1 (delivered to the phone) as delivered,
+// 8 (accepted by the SMS centre) as submitted, 2 (failed) and 16 (SMSC reject) as rejected.
+size_t KannelDlrIndex(std::string_view target) {
+  constexpr size_t kOther = kStatuses.size() - 1;
+  const size_t q = target.find('?');
+  if (q == std::string_view::npos) return kOther;
+  std::string_view query = target.substr(q + 1);
+  for (;;) {
+    const size_t amp = query.find('&');
+    std::string_view kv = query.substr(0, amp);
+    if (kv.substr(0, 5) == "type=") {
+      kv.remove_prefix(5);
+      if (kv == "1") return 1;                // delivered
+      if (kv == "8") return 0;                // submitted
+      if (kv == "2" || kv == "16") return 3;  // rejected
+      return kOther;
+    }
+    if (amp == std::string_view::npos) return kOther;
+    query.remove_prefix(amp + 1);
+  }
+}
+
+void CountStatus(Server* server, std::string_view target, std::string_view body, bool is_signed) {
+  size_t index = StatusIndex(body);
+  if (index == kStatuses.size() - 1 && body.empty()) index = KannelDlrIndex(target);
+  StatusCounter& c = server->statuses[index];
   const std::int64_t now = NowUnixMs();
   c.count.fetch_add(1, std::memory_order_relaxed);
   std::int64_t expected = 0;
@@ -192,7 +219,7 @@ asio::awaitable<void> Session(Server* server, tcp::socket socket) {
       res.body() = StatsJson(*server);
     } else {
       auto auth = req[http::field::authorization];
-      CountStatus(server, req.body(), auth.substr(0, 7) == "Bearer ");
+      CountStatus(server, req.target(), req.body(), auth.substr(0, 7) == "Bearer ");
       res.result(http::status::ok);
       res.body() = "{}";
     }
