@@ -406,7 +406,7 @@ class Engine::Impl {
                                            "Communication failed: " + outcome.error_detail},
                                now, created);
     };
-    co_await Commit(self, std::move(write), &created, std::move(job));
+    co_await Commit(self, std::move(write), &created, job);  // a copy: `write` reads `job`
   }
 
   // ttl expiry and the simulator's scheduled receipts and replies.
@@ -448,7 +448,7 @@ class Engine::Impl {
       }
       return self->ApplyStatus(tx, *m, in, now, created);
     };
-    co_await Commit(self, std::move(write), &created, std::move(job));
+    co_await Commit(self, std::move(write), &created, job);  // a copy: `write` reads `job`
   }
 
   static asio::awaitable<void> RunWebhook(Impl* self, JobRow job, std::string origin) {
@@ -470,7 +470,7 @@ class Engine::Impl {
       TxFunction drop = [&job](Tx& tx) -> Result<void> {
         return tx.JobDelete(job.id).map([](bool) {});
       };
-      co_await Commit(self, std::move(drop), &none, std::move(job));
+      co_await Commit(self, std::move(drop), &none, job);  // a copy: `drop` reads `job`
       co_return;
     }
     const int64_t sent_at = self->clock_.NowMs();
