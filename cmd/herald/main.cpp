@@ -9,6 +9,7 @@
 #include "app/config.hpp"
 #include "app/server.hpp"
 #include "core/log.hpp"
+#include "webhooks/listener.hpp"
 
 namespace {
 
@@ -40,6 +41,46 @@ int Serve(const std::string& config_file, const std::optional<std::string>& list
   if (auto r = app::Validate(config); !r) return fail(r.error());
   SetLogLevel(config.log_level);
   return app::RunServer(config);
+}
+
+// `herald webhooks ...`: the dead-letter commands (list, replay) join `listen` here.
+struct WebhooksCommands {
+  CLI::App* command = nullptr;  // `webhooks` itself
+  CLI::App* listen = nullptr;
+  herald::webhooks::ListenOptions listen_options;
+  CLI::App* list = nullptr;
+  CLI::App* replay = nullptr;
+  std::string data_dir = ".herald";
+  std::vector<int64_t> replay_ids;
+  bool replay_all = false;
+};
+
+void AddWebhooksCommands(CLI::App& cli, WebhooksCommands& w) {
+  w.command = cli.add_subcommand("webhooks", "Receive webhooks; list and replay dead letters");
+  w.command->require_subcommand(1);
+  w.listen = w.command->add_subcommand(
+      "listen", "Run a local webhook receiver that verifies signatures and prints each webhook");
+  w.listen->add_option("--host", w.listen_options.host, "Address to listen on")
+      ->capture_default_str();
+  w.listen->add_option("--port", w.listen_options.port, "Port (0 picks a free port)")
+      ->capture_default_str();
+  w.listen->add_option("--secret", w.listen_options.secret,
+                       "Signature secret to verify the Authorization JWT with")
+      ->envname("HERALD_WEBHOOK_SECRET");
+  w.listen->add_flag("--json", w.listen_options.json_lines, "Print one JSON line per webhook");
+  w.list = w.command->add_subcommand("list", "Print the dead-letter list as JSON lines");
+  w.list->add_option("--data-dir", w.data_dir, "Data directory")->envname("HERALD_DATA_DIR");
+  w.replay = w.command->add_subcommand("replay", "Put dead letters back on the retry schedule");
+  w.replay->add_option("ids", w.replay_ids, "Dead-letter ids (from `herald webhooks list`)");
+  w.replay->add_flag("--all", w.replay_all, "Replay every dead letter");
+  w.replay->add_option("--data-dir", w.data_dir, "Data directory")->envname("HERALD_DATA_DIR");
+}
+
+int RunWebhooksCommand(const WebhooksCommands& w) {
+  if (w.listen->parsed()) return herald::webhooks::RunWebhookListener(w.listen_options);
+  if (w.list->parsed()) return herald::app::WebhooksList(w.data_dir);
+  if (w.replay->parsed()) return herald::app::WebhooksReplay(w.data_dir, w.replay_ids, w.replay_all);
+  return 2;
 }
 
 }  // namespace
@@ -98,17 +139,8 @@ int main(int argc, char** argv) {
   migrate->add_option("--data-dir", migrate_dir, "Data directory")->envname("HERALD_DATA_DIR");
 
   // webhooks
-  auto* webhooks = cli.add_subcommand("webhooks", "Webhook dead letters, replay");
-  webhooks->require_subcommand(1);
-  std::string webhooks_dir = ".herald";
-  auto* wh_list = webhooks->add_subcommand("list", "Print the dead-letter list as JSON lines");
-  wh_list->add_option("--data-dir", webhooks_dir, "Data directory")->envname("HERALD_DATA_DIR");
-  auto* wh_replay = webhooks->add_subcommand("replay", "Put dead letters back on the retry schedule");
-  std::vector<int64_t> replay_ids;
-  bool replay_all = false;
-  wh_replay->add_option("ids", replay_ids, "Dead-letter ids (from `herald webhooks list`)");
-  wh_replay->add_flag("--all", replay_all, "Replay every dead letter");
-  wh_replay->add_option("--data-dir", webhooks_dir, "Data directory")->envname("HERALD_DATA_DIR");
+  WebhooksCommands webhooks;
+  AddWebhooksCommands(cli, webhooks);
 
   try {
     cli.parse(argc, argv);
@@ -123,7 +155,6 @@ int main(int argc, char** argv) {
   if (update->parsed()) return herald::app::AppUpdate(app_options);
   if (remove->parsed()) return herald::app::AppDelete(app_options);
   if (migrate->parsed()) return herald::app::Migrate(migrate_dir);
-  if (wh_list->parsed()) return herald::app::WebhooksList(webhooks_dir);
-  if (wh_replay->parsed()) return herald::app::WebhooksReplay(webhooks_dir, replay_ids, replay_all);
+  if (webhooks.command->parsed()) return RunWebhooksCommand(webhooks);
   return 2;
 }

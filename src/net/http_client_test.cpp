@@ -1,0 +1,416 @@
+// HttpClient against a real Beast server on 127.0.0.1 (port 0), both on one io_context.
+#include "net/http_client.hpp"
+
+#include <chrono>
+#include <exception>
+#include <map>
+#include <memory>
+#include <string>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <gtest/gtest.h>
+
+namespace herald::net {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using Failure = HttpClientResponse::Failure;
+using Clock = std::chrono::steady_clock;
+
+constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
+
+// A scripted receiver. Paths: /ok 200; /503 503 with Retry-After: 7; /302 redirect to
+// /target; /target 200 (counted: must stay 0); /hang reads the request and never answers;
+// /close answers 200 advertising keep-alive, then closes (a server dropping an idle
+// connection); /big 200 with a 100 000-byte body.
+class TestServer {
+ public:
+  explicit TestServer(asio::io_context& ioc) : ioc_(ioc), acceptor_(ioc) {
+    tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), 0);
+    acceptor_.open(ep.protocol());
+    acceptor_.set_option(asio::socket_base::reuse_address(true));
+    acceptor_.bind(ep);
+    acceptor_.listen();
+    port_ = acceptor_.local_endpoint().port();
+    asio::co_spawn(ioc_, AcceptLoop(this), [](std::exception_ptr e) {
+      if (e) ADD_FAILURE() << "test server accept loop threw";
+    });
+  }
+
+  std::string Url(std::string_view path) const {
+    return "http://127.0.0.1:" + std::to_string(port_) + std::string(path);
+  }
+
+  int accepted = 0;  // connections
+  int closed_by_server = 0;
+  std::map<std::string, int> hits;  // requests per path
+
+ private:
+  static asio::awaitable<void> AcceptLoop(TestServer* self) {
+    for (;;) {
+      auto [ec, socket] = co_await self->acceptor_.async_accept(kUseTuple);
+      if (ec) co_return;
+      ++self->accepted;
+      asio::co_spawn(self->ioc_, Session(self, std::move(socket)), [](std::exception_ptr e) {
+        if (e) ADD_FAILURE() << "test server session threw";
+      });
+    }
+  }
+
+  static asio::awaitable<void> Session(TestServer* self, tcp::socket socket) {
+    beast::tcp_stream stream(std::move(socket));
+    beast::flat_buffer buffer;
+    for (;;) {
+      http::request<http::string_body> req;
+      auto [rec, rn] = co_await http::async_read(stream, buffer, req, kUseTuple);
+      (void)rn;
+      if (rec) co_return;
+      const std::string path(req.target());
+      ++self->hits[path];
+      if (path == "/hang") {
+        // Hold the connection open, answering nothing, until the test ends.
+        asio::steady_timer forever(stream.get_executor(), asio::steady_timer::time_point::max());
+        auto [tec] = co_await forever.async_wait(kUseTuple);
+        (void)tec;
+        co_return;
+      }
+      http::response<http::string_body> res{http::status::ok, 11};
+      res.body() = "ok";
+      if (path == "/503") {
+        res.result(http::status::service_unavailable);
+        res.set(http::field::retry_after, "7");
+      } else if (path == "/302") {
+        res.result(http::status::found);
+        res.set(http::field::location, "http://127.0.0.1:" +
+                                           std::to_string(self->port_) + "/target");
+      } else if (path == "/big") {
+        res.body() = std::string(100'000, 'x');
+      }
+      res.keep_alive(true);
+      res.prepare_payload();
+      auto [wec, wn] = co_await http::async_write(stream, res, kUseTuple);
+      (void)wn;
+      if (wec) co_return;
+      if (path == "/close") {
+        boost::system::error_code ec;
+        stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+        stream.socket().close(ec);
+        ++self->closed_by_server;
+        co_return;
+      }
+    }
+  }
+
+  asio::io_context& ioc_;
+  tcp::acceptor acceptor_;
+  uint16_t port_ = 0;
+};
+
+// Runs `test` on the io_context until it finishes (or 20 s pass) and rethrows its failure.
+void RunTest(asio::io_context& ioc, asio::awaitable<void> test) {
+  bool done = false;
+  std::exception_ptr failure;
+  asio::co_spawn(ioc, std::move(test), [&](std::exception_ptr e) {
+    done = true;
+    failure = e;
+    ioc.stop();
+  });
+  ioc.run_for(std::chrono::seconds(20));
+  ASSERT_TRUE(done) << "test coroutine did not finish";
+  if (failure) std::rethrow_exception(failure);
+}
+
+asio::awaitable<HttpClientResponse> PostTo(HttpClient* client, std::string url) {
+  std::vector<std::pair<std::string, std::string>> headers = {{"X-Test", "1"}};
+  std::string body = R"({"hello":"world"})";
+  HttpClientResponse r =
+      co_await client->Post(std::move(url), std::move(headers), std::move(body));
+  co_return r;
+}
+
+asio::awaitable<void> Sleep(int64_t ms) {
+  asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(ms));
+  auto [ec] = co_await t.async_wait(kUseTuple);
+  (void)ec;
+}
+
+// Waits (polling every 5 ms) until *counter >= value or `timeout_ms` passes.
+asio::awaitable<bool> WaitFor(const int* counter, int value, int64_t timeout_ms) {
+  const auto until = Clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (*counter < value) {
+    if (Clock::now() > until) co_return false;
+    co_await Sleep(5);
+  }
+  co_return true;
+}
+
+int64_t MsSince(Clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+}
+
+class HttpClientTest : public ::testing::Test {
+ protected:
+  asio::io_context ioc_;
+  TestServer server_{ioc_};
+};
+
+// ---- keep-alive -----------------------------------------------------------------------------
+
+asio::awaitable<void> TenSequentialPosts(HttpClient* client, TestServer* server) {
+  for (int i = 0; i < 10; ++i) {
+    HttpClientResponse r = co_await PostTo(client, server->Url("/ok"));
+    EXPECT_EQ(r.status, 200) << r.detail;
+    EXPECT_EQ(r.failure, Failure::kNone);
+    EXPECT_EQ(r.body, "ok");
+  }
+}
+
+TEST_F(HttpClientTest, ReusesOneKeepAliveConnectionForSequentialPosts) {
+  HttpClient client(ioc_.get_executor(), {});
+  RunTest(ioc_, TenSequentialPosts(&client, &server_));
+  EXPECT_EQ(server_.hits["/ok"], 10);
+  EXPECT_EQ(server_.accepted, 1);
+  EXPECT_EQ(client.stats().connections_opened, 1u);
+  EXPECT_EQ(client.stats().stale_retries, 0u);
+}
+
+// ---- status codes ---------------------------------------------------------------------------
+
+asio::awaitable<void> Expect503(HttpClient* client, TestServer* server) {
+  HttpClientResponse r = co_await PostTo(client, server->Url("/503"));
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.failure, Failure::kNone);
+  EXPECT_EQ(r.retry_after_ms, std::optional<int64_t>(7000));
+}
+
+TEST_F(HttpClientTest, Returns503WithRetryAfter) {
+  HttpClient client(ioc_.get_executor(), {});
+  RunTest(ioc_, Expect503(&client, &server_));
+}
+
+asio::awaitable<void> Expect302(HttpClient* client, TestServer* server) {
+  HttpClientResponse r = co_await PostTo(client, server->Url("/302"));
+  EXPECT_EQ(r.status, 302);
+  EXPECT_EQ(r.failure, Failure::kNone);
+  EXPECT_FALSE(r.retry_after_ms.has_value());
+}
+
+TEST_F(HttpClientTest, DoesNotFollowRedirects) {
+  HttpClient client(ioc_.get_executor(), {});
+  RunTest(ioc_, Expect302(&client, &server_));
+  EXPECT_EQ(server_.hits["/302"], 1);
+  EXPECT_EQ(server_.hits["/target"], 0);
+}
+
+asio::awaitable<void> ExpectBig(HttpClient* client, TestServer* server) {
+  HttpClientResponse r = co_await PostTo(client, server->Url("/big"));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_LE(r.body.size(), 1024u);
+  EXPECT_NE(r.detail.find("cut"), std::string::npos) << r.detail;
+  // The cut connection is not pooled: the next request needs a new one.
+  HttpClientResponse again = co_await PostTo(client, server->Url("/ok"));
+  EXPECT_EQ(again.status, 200);
+}
+
+TEST_F(HttpClientTest, CapsTheResponseBody) {
+  HttpClientOptions options;
+  options.max_response_bytes = 1024;
+  HttpClient client(ioc_.get_executor(), options);
+  RunTest(ioc_, ExpectBig(&client, &server_));
+  EXPECT_EQ(server_.accepted, 2);
+}
+
+// ---- failures -------------------------------------------------------------------------------
+
+asio::awaitable<void> ExpectRefused(HttpClient* client, uint16_t port) {
+  const auto start = Clock::now();
+  HttpClientResponse r =
+      co_await PostTo(client, "http://127.0.0.1:" + std::to_string(port) + "/x");
+  EXPECT_EQ(r.status, 0);
+  EXPECT_EQ(r.failure, Failure::kConnect) << r.detail;
+  EXPECT_LT(MsSince(start), 2000);
+}
+
+TEST_F(HttpClientTest, ConnectionRefusedIsConnectFailure) {
+  // A port that was just free: bind, read the number, close.
+  tcp::acceptor probe(ioc_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  const uint16_t port = probe.local_endpoint().port();
+  probe.close();
+  HttpClient client(ioc_.get_executor(), {});
+  RunTest(ioc_, ExpectRefused(&client, port));
+}
+
+asio::awaitable<void> ExpectTimeout(HttpClient* client, TestServer* server) {
+  const auto start = Clock::now();
+  HttpClientResponse r = co_await PostTo(client, server->Url("/hang"));
+  const int64_t elapsed = MsSince(start);
+  EXPECT_EQ(r.status, 0);
+  EXPECT_EQ(r.failure, Failure::kTimeout) << r.detail;
+  EXPECT_GE(elapsed, 290);
+  EXPECT_LT(elapsed, 2000);
+}
+
+TEST_F(HttpClientTest, ServerThatNeverAnswersTimesOut) {
+  HttpClientOptions options;
+  options.response_timeout_ms = 300;
+  HttpClient client(ioc_.get_executor(), options);
+  RunTest(ioc_, ExpectTimeout(&client, &server_));
+  EXPECT_EQ(server_.hits["/hang"], 1);
+}
+
+asio::awaitable<void> ExpectBadUrls(HttpClient* client) {
+  for (std::string url : {"ftp://127.0.0.1/x", "http://user:pw@127.0.0.1/x", "not a url",
+                          "http:///nohost", "http://127.0.0.1:99999/x", "/relative"}) {
+    HttpClientResponse r = co_await PostTo(client, url);
+    EXPECT_EQ(r.failure, Failure::kBadUrl) << url;
+    EXPECT_EQ(r.status, 0) << url;
+  }
+}
+
+TEST_F(HttpClientTest, RefusesUrlsThatAreNotPlainHttp) {
+  HttpClient client(ioc_.get_executor(), {});
+  RunTest(ioc_, ExpectBadUrls(&client));
+  EXPECT_EQ(server_.accepted, 0);
+}
+
+asio::awaitable<void> ExpectShutDown(HttpClient* client, TestServer* server) {
+  HttpClientResponse first = co_await PostTo(client, server->Url("/ok"));
+  EXPECT_EQ(first.status, 200);
+  client->Shutdown();
+  HttpClientResponse r = co_await PostTo(client, server->Url("/ok"));
+  EXPECT_EQ(r.failure, Failure::kConnect);
+  EXPECT_NE(r.detail.find("shut down"), std::string::npos) << r.detail;
+}
+
+TEST_F(HttpClientTest, FailsFastAfterShutdown) {
+  HttpClient client(ioc_.get_executor(), {});
+  RunTest(ioc_, ExpectShutDown(&client, &server_));
+  EXPECT_EQ(server_.hits["/ok"], 1);
+}
+
+// ---- per-endpoint limit ---------------------------------------------------------------------
+
+struct HangCounters {
+  int done = 0;
+  int timeouts = 0;
+};
+
+asio::awaitable<void> HangOnce(HttpClient* client, std::string url, HangCounters* counters) {
+  HttpClientResponse r = co_await PostTo(client, std::move(url));
+  if (r.failure == Failure::kTimeout) ++counters->timeouts;
+  ++counters->done;
+}
+
+asio::awaitable<void> LimitScenario(HttpClient* client, TestServer* hanging, TestServer* healthy,
+                                    HangCounters* counters) {
+  auto ex = co_await asio::this_coro::executor;
+  for (int i = 0; i < 3; ++i) {
+    asio::co_spawn(ex, HangOnce(client, hanging->Url("/hang"), counters),
+                   [](std::exception_ptr e) {
+                     if (e) ADD_FAILURE() << "HangOnce threw";
+                   });
+  }
+  // Two requests reach the hanging server; the third waits for one of its two slots.
+  EXPECT_TRUE(co_await WaitFor(&hanging->hits["/hang"], 2, 2000));
+  co_await Sleep(50);
+  EXPECT_EQ(hanging->accepted, 2);
+
+  const auto start = Clock::now();
+  HttpClientResponse r = co_await PostTo(client, healthy->Url("/ok"));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_LT(MsSince(start), 300) << "the healthy endpoint waited behind the hanging one";
+  EXPECT_EQ(counters->done, 0) << "the hanging requests should still be in flight";
+
+  // The first two time out (600 ms), which hands their slots to the third.
+  EXPECT_TRUE(co_await WaitFor(&counters->done, 3, 5000));
+  EXPECT_EQ(counters->timeouts, 3);
+  EXPECT_EQ(hanging->accepted, 3);
+}
+
+TEST_F(HttpClientTest, HangingEndpointHoldsOnlyItsOwnSlots) {
+  TestServer healthy(ioc_);
+  HttpClientOptions options;
+  options.per_endpoint_concurrency = 2;
+  options.response_timeout_ms = 600;
+  HttpClient client(ioc_.get_executor(), options);
+  HangCounters counters;
+  RunTest(ioc_, LimitScenario(&client, &server_, &healthy, &counters));
+}
+
+// ---- stale pooled connection ----------------------------------------------------------------
+
+asio::awaitable<void> StaleScenario(HttpClient* client, TestServer* server) {
+  HttpClientResponse first = co_await PostTo(client, server->Url("/close"));
+  EXPECT_EQ(first.status, 200);
+  // Make sure the server has closed its end before the pooled connection is reused.
+  EXPECT_TRUE(co_await WaitFor(&server->closed_by_server, 1, 2000));
+  co_await Sleep(20);
+  HttpClientResponse second = co_await PostTo(client, server->Url("/ok"));
+  EXPECT_EQ(second.status, 200) << FailureName(second.failure) << ": " << second.detail;
+}
+
+TEST_F(HttpClientTest, RetriesAStalePooledConnectionOnceOnAFreshOne) {
+  HttpClient client(ioc_.get_executor(), {});
+  RunTest(ioc_, StaleScenario(&client, &server_));
+  EXPECT_EQ(server_.accepted, 2);
+  EXPECT_EQ(server_.hits["/ok"], 1);
+  EXPECT_EQ(client.stats().stale_retries, 1u);
+  EXPECT_EQ(client.stats().connections_opened, 2u);
+}
+
+// ---- executors ------------------------------------------------------------------------------
+
+asio::awaitable<void> ResumesOnCallerStrand(HttpClient* client, TestServer* server,
+                                            asio::strand<asio::io_context::executor_type> strand) {
+  EXPECT_TRUE(strand.running_in_this_thread());
+  HttpClientResponse r = co_await PostTo(client, server->Url("/ok"));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_TRUE(strand.running_in_this_thread()) << "resumed off the caller's strand";
+}
+
+TEST_F(HttpClientTest, ResumesTheCallerOnItsOwnExecutor) {
+  HttpClient client(ioc_.get_executor(), {});
+  auto strand = asio::make_strand(ioc_);
+  bool done = false;
+  asio::co_spawn(strand, ResumesOnCallerStrand(&client, &server_, strand),
+                 [&](std::exception_ptr e) {
+                   EXPECT_FALSE(e);
+                   done = true;
+                   ioc_.stop();
+                 });
+  ioc_.run_for(std::chrono::seconds(10));
+  EXPECT_TRUE(done);
+}
+
+// ---- Retry-After ----------------------------------------------------------------------------
+
+TEST(ParseRetryAfterTest, SecondsAndHttpDates) {
+  // 1994-11-06T08:49:37Z
+  const int64_t date_ms = 784111777000;
+  EXPECT_EQ(ParseRetryAfterMs("7", 0), 7000);
+  EXPECT_EQ(ParseRetryAfterMs(" 120 ", 0), 120000);
+  EXPECT_EQ(ParseRetryAfterMs("0", 0), 0);
+  EXPECT_EQ(ParseRetryAfterMs("Sun, 06 Nov 1994 08:49:37 GMT", date_ms - 5000), 5000);
+  EXPECT_EQ(ParseRetryAfterMs("Sun, 06 Nov 1994 08:49:37 GMT", date_ms + 5000), 0);
+  EXPECT_EQ(ParseRetryAfterMs("99999999999999", 0), 7LL * 24 * 3600 * 1000);
+  EXPECT_EQ(ParseRetryAfterMs("", 0), std::nullopt);
+  EXPECT_EQ(ParseRetryAfterMs("-1", 0), std::nullopt);
+  EXPECT_EQ(ParseRetryAfterMs("1.5", 0), std::nullopt);
+  EXPECT_EQ(ParseRetryAfterMs("soon", 0), std::nullopt);
+  EXPECT_EQ(ParseRetryAfterMs("Sun, 06 Foo 1994 08:49:37 GMT", 0), std::nullopt);
+  EXPECT_EQ(ParseRetryAfterMs("Sunday, 06-Nov-94 08:49:37 GMT", 0), std::nullopt);
+}
+
+}  // namespace
+}  // namespace herald::net

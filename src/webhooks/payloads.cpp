@@ -1,0 +1,179 @@
+#include "webhooks/payloads.hpp"
+
+#include <algorithm>
+
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "core/clock.hpp"
+
+namespace herald::webhooks {
+
+namespace json = boost::json;
+
+namespace {
+
+bool HasUsage(std::string_view channel) {
+  return channel == "sms" || channel == "mms" || channel == "messenger" ||
+         channel == "viber_service" || channel == "whatsapp";
+}
+
+json::object Usage() { return json::object{{"currency", "EUR"}, {"price", "0"}}; }
+
+json::object Workflow(const StatusEvent& e) {
+  // Strings, not numbers (contract §4.5).
+  return json::object{{"workflow_id", *e.workflow_id},
+                      {"items_number", std::to_string(e.items_number)},
+                      {"items_total", std::to_string(e.items_total)}};
+}
+
+std::string ErrorInstance(std::string_view message_uuid) {
+  std::string out;
+  out.reserve(32);
+  for (char c : message_uuid) {
+    if (c != '-') out.push_back(c);
+  }
+  return out;
+}
+
+bool UsageOnStatus(const StatusEvent& e) {
+  return HasUsage(e.channel) && (e.status == "submitted" || e.status == "delivered");
+}
+
+std::string V1Status(const StatusEvent& e) {
+  json::object o;
+  o["message_uuid"] = e.message_uuid;
+  o["to"] = e.to;
+  o["from"] = e.from;
+  o["channel"] = e.channel;
+  o["timestamp"] = FormatIso8601Seconds(e.timestamp_ms);
+  o["status"] = e.status;
+  if (e.error_code) {
+    const std::string code = std::to_string(*e.error_code);
+    o["error"] = json::object{{"type", "https://developer.vonage.com/api-errors/messages#" + code},
+                              {"title", code},
+                              {"detail", e.error_detail},
+                              {"instance", ErrorInstance(e.message_uuid)}};
+  }
+  if (e.channel == "sms") {
+    o["sms"] = json::object{{"count_total", std::to_string(e.sms_count_total)}};
+  }
+  if (UsageOnStatus(e)) o["usage"] = Usage();
+  if (e.client_ref) o["client_ref"] = *e.client_ref;
+  if (e.workflow_id) o["workflow"] = Workflow(e);
+  return json::serialize(o);
+}
+
+// v0.1 addresses (contract §11): {type, number} for phone numbers, {type, id} for page and
+// sender ids. rcs is not a v0.1 channel; it keeps its v1 name with the same rule as viber.
+json::object V01Address(std::string_view channel, const std::string& value, bool is_from) {
+  std::string type(channel == "viber_service" ? "viber_service_msg" : channel);
+  const bool by_id = channel == "messenger" ||
+                     (is_from && (channel == "viber_service" || channel == "rcs"));
+  return json::object{{"type", type}, {by_id ? "id" : "number", value}};
+}
+
+std::string V01Status(const StatusEvent& e) {
+  json::object o;
+  o["message_uuid"] = e.message_uuid;
+  o["to"] = V01Address(e.channel, e.to, false);
+  o["from"] = V01Address(e.channel, e.from, true);
+  o["timestamp"] = FormatIso8601Millis(e.timestamp_ms);
+  o["status"] = e.status;
+  if (e.error_code) {
+    o["error"] = json::object{{"code", *e.error_code}, {"reason", e.error_detail}};
+  }
+  if (UsageOnStatus(e)) o["usage"] = Usage();
+  if (e.client_ref) o["client_ref"] = *e.client_ref;
+  if (e.workflow_id) o["workflow"] = Workflow(e);
+  return json::serialize(o);
+}
+
+// Decodes one UTF-8 code point at `i`; an invalid sequence yields U+FFFD and skips one byte.
+char32_t NextCodePoint(std::string_view s, size_t& i) {
+  const auto b0 = static_cast<unsigned char>(s[i]);
+  auto cont = [&](size_t k) -> int {
+    if (i + k >= s.size()) return -1;
+    const auto b = static_cast<unsigned char>(s[i + k]);
+    return (b & 0xC0) == 0x80 ? (b & 0x3F) : -1;
+  };
+  if (b0 < 0x80) {
+    ++i;
+    return b0;
+  }
+  int len = (b0 & 0xE0) == 0xC0 ? 2 : (b0 & 0xF0) == 0xE0 ? 3 : (b0 & 0xF8) == 0xF0 ? 4 : 0;
+  char32_t cp = len == 2 ? (b0 & 0x1F) : len == 3 ? (b0 & 0x0F) : (b0 & 0x07);
+  for (int k = 1; k < len; ++k) {
+    const int c = cont(static_cast<size_t>(k));
+    if (c < 0) {
+      len = 0;
+      break;
+    }
+    cp = (cp << 6) | static_cast<char32_t>(c);
+  }
+  if (len == 0) {
+    ++i;
+    return 0xFFFD;
+  }
+  i += static_cast<size_t>(len);
+  return cp;
+}
+
+// GSM 03.38 default alphabet, as Unicode (the ESC position excluded).
+constexpr std::u32string_view kGsmBasic =
+    U"@\u00A3$\u00A5\u00E8\u00E9\u00F9\u00EC\u00F2\u00C7\n\u00D8\u00F8\r\u00C5\u00E5"
+    U"\u0394_\u03A6\u0393\u039B\u03A9\u03A0\u03A8\u03A3\u0398\u039E\u00C6\u00E6\u00DF\u00C9"
+    U" !\"#\u00A4%&'()*+,-./0123456789:;<=>?"
+    U"\u00A1ABCDEFGHIJKLMNOPQRSTUVWXYZ\u00C4\u00D6\u00D1\u00DC\u00A7"
+    U"\u00BFabcdefghijklmnopqrstuvwxyz\u00E4\u00F6\u00F1\u00FC\u00E0";
+// The extension table: ESC + one septet each.
+constexpr std::u32string_view kGsmExtension = U"\f^{}\\[~]|\u20AC";
+
+}  // namespace
+
+std::string StatusWebhookBody(const StatusEvent& e) {
+  return e.webhook_version == "v0.1" ? V01Status(e) : V1Status(e);
+}
+
+std::string InboundWebhookBody(const InboundEvent& e) {
+  json::object o;
+  o["channel"] = e.channel;
+  o["message_uuid"] = e.message_uuid;
+  o["to"] = e.to;
+  o["from"] = e.from;
+  o["timestamp"] = FormatIso8601Seconds(e.timestamp_ms);
+  o["message_type"] = "text";
+  o["text"] = e.text;
+  if (e.channel == "sms") {
+    o["sms"] = json::object{{"num_messages", std::to_string(SmsSegmentCount(e.text))}};
+    o["usage"] = Usage();
+  } else if (e.channel == "whatsapp") {
+    o["context_status"] = "none";
+    o["profile"] = json::object{{"name", "Herald Simulator"}};
+  }
+  return json::serialize(o);
+}
+
+int SmsSegmentCount(std::string_view utf8_text) {
+  size_t septets = 0;
+  size_t utf16_units = 0;
+  bool gsm = true;
+  for (size_t i = 0; i < utf8_text.size();) {
+    const char32_t cp = NextCodePoint(utf8_text, i);
+    utf16_units += cp > 0xFFFF ? 2 : 1;
+    if (kGsmBasic.find(cp) != std::u32string_view::npos) {
+      septets += 1;
+    } else if (kGsmExtension.find(cp) != std::u32string_view::npos) {
+      septets += 2;
+    } else {
+      gsm = false;
+    }
+  }
+  const size_t units = gsm ? septets : utf16_units;
+  const size_t single = gsm ? 160 : 70;
+  const size_t per_part = gsm ? 153 : 67;  // a concatenation header takes the rest
+  if (units <= single) return 1;
+  return static_cast<int>((units + per_part - 1) / per_part);
+}
+
+}  // namespace herald::webhooks
