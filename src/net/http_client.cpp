@@ -132,8 +132,8 @@ std::optional<int> ParseDigits(std::string_view s) {
 // IMF-fixdate only ("Sun, 06 Nov 1994 08:49:37 GMT"): RFC 9110 §5.6.7 makes it the one
 // format senders generate; the obsolete RFC 850 and asctime forms are not worth the code.
 std::optional<int64_t> ParseImfFixdateMs(std::string_view v) {
-  if (v.size() != 29 || v[3] != ',' || v[4] != ' ' || v[7] != ' ' || v[11] != ' ' ||
-      v[16] != ' ' || v[19] != ':' || v[22] != ':' || v.substr(25) != " GMT") {
+  if (v.size() != 29 || v[3] != ',' || v[4] != ' ' || v[7] != ' ' || v[11] != ' ' || v[16] != ' ' ||
+      v[19] != ':' || v[22] != ':' || v.substr(25) != " GMT") {
     return std::nullopt;
   }
   static constexpr std::array<std::string_view, 12> kMonths = {
@@ -166,12 +166,18 @@ bool IsTimeout(const boost::system::error_code& ec) { return ec == beast::error:
 
 std::string_view FailureName(HttpClientResponse::Failure f) {
   switch (f) {
-    case Failure::kNone: return "none";
-    case Failure::kBadUrl: return "bad_url";
-    case Failure::kResolve: return "resolve";
-    case Failure::kConnect: return "connect";
-    case Failure::kTimeout: return "timeout";
-    case Failure::kProtocol: return "protocol";
+    case Failure::kNone:
+      return "none";
+    case Failure::kBadUrl:
+      return "bad_url";
+    case Failure::kResolve:
+      return "resolve";
+    case Failure::kConnect:
+      return "connect";
+    case Failure::kTimeout:
+      return "timeout";
+    case Failure::kProtocol:
+      return "protocol";
   }
   return "unknown";
 }
@@ -244,8 +250,7 @@ class HttpClient::Impl : public std::enable_shared_from_this<HttpClient::Impl> {
     options_.max_idle_per_endpoint = std::max(0, options_.max_idle_per_endpoint);
     boost::system::error_code ec;
     ssl_.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                         ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
-                         ssl::context::no_tlsv1_1,
+                         ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1,
                      ec);
     if (options_.ca_file.empty()) {
       ssl_.set_default_verify_paths(ec);
@@ -391,8 +396,8 @@ class HttpClient::Impl : public std::enable_shared_from_this<HttpClient::Impl> {
   // Resolve, connect and (https) handshake, all within connect_timeout_ms.
   asio::awaitable<Connected> Connect(Target target) {
     Connected out;
-    const auto deadline = std::chrono::steady_clock::now() +
-                          std::chrono::milliseconds(options_.connect_timeout_ms);
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.connect_timeout_ms);
     // The resolver has no deadline of its own: a timer cancels it. Both handlers run on the
     // strand; the shared_ptr keeps the resolver alive for a timer that fires after the
     // resolve completed (cancel() is then a no-op).
@@ -408,7 +413,8 @@ class HttpClient::Impl : public std::enable_shared_from_this<HttpClient::Impl> {
       if (rec == asio::error::operation_aborted) {
         out.failure = Fail(Failure::kTimeout, "resolving " + target.host + " timed out");
       } else {
-        out.failure = Fail(Failure::kResolve, "cannot resolve " + target.host + ": " + rec.message());
+        out.failure =
+            Fail(Failure::kResolve, "cannot resolve " + target.host + ": " + rec.message());
       }
       co_return out;
     }
@@ -424,9 +430,10 @@ class HttpClient::Impl : public std::enable_shared_from_this<HttpClient::Impl> {
     auto [cec, ep] = co_await stream.async_connect(results, kUseTuple);
     (void)ep;
     if (cec) {
-      out.failure = IsTimeout(cec)
-                        ? Fail(Failure::kTimeout, "connect to " + target.key + " timed out")
-                        : Fail(Failure::kConnect, "connect to " + target.key + ": " + cec.message());
+      out.failure =
+          IsTimeout(cec)
+              ? Fail(Failure::kTimeout, "connect to " + target.key + " timed out")
+              : Fail(Failure::kConnect, "connect to " + target.key + ": " + cec.message());
       co_return out;
     }
     boost::system::error_code opt_ec;
@@ -445,10 +452,11 @@ class HttpClient::Impl : public std::enable_shared_from_this<HttpClient::Impl> {
       conn->tls->set_verify_callback(ssl::host_name_verification(target.host), vec);
       auto [hec] = co_await conn->tls->async_handshake(ssl::stream_base::client, kUseTuple);
       if (hec) {
-        out.failure = IsTimeout(hec)
-                          ? Fail(Failure::kTimeout, "TLS handshake with " + target.key + " timed out")
-                          : Fail(Failure::kConnect,
-                                 "TLS handshake with " + target.key + ": " + hec.message());
+        out.failure =
+            IsTimeout(hec)
+                ? Fail(Failure::kTimeout, "TLS handshake with " + target.key + " timed out")
+                : Fail(Failure::kConnect,
+                       "TLS handshake with " + target.key + ": " + hec.message());
         co_return out;
       }
     }
@@ -464,8 +472,9 @@ class HttpClient::Impl : public std::enable_shared_from_this<HttpClient::Impl> {
     conn->reused = true;
     conn->lowest().expires_after(std::chrono::milliseconds(options_.response_timeout_ms));
     auto io_failure = [&](const boost::system::error_code& ec, std::string_view what) {
-      out.response = IsTimeout(ec) ? Fail(Failure::kTimeout, std::string(what) + " timed out")
-                                   : Fail(Failure::kProtocol, std::string(what) + ": " + ec.message());
+      out.response = IsTimeout(ec)
+                         ? Fail(Failure::kTimeout, std::string(what) + " timed out")
+                         : Fail(Failure::kProtocol, std::string(what) + ": " + ec.message());
     };
 
     boost::system::error_code wec;

@@ -52,8 +52,14 @@ struct HttpClientOptions {
 
 struct HttpClientResponse {
   int status = 0;  // 0 = no HTTP response
-  enum class Failure { kNone, kBadUrl, kResolve, kConnect, kTimeout, kProtocol } failure =
-      Failure::kNone;
+  enum class Failure {
+    kNone,
+    kBadUrl,
+    kResolve,
+    kConnect,
+    kTimeout,
+    kProtocol
+  } failure = Failure::kNone;
   std::optional<int64_t> retry_after_ms;  // parsed Retry-After: seconds or HTTP-date
   std::string body;
   std::string detail;  // for logs, no secrets
@@ -78,8 +84,7 @@ class HttpClient {
   // every outcome is a response (status > 0) or a failure (status 0, `failure` says which).
   // After Shutdown() it fails at once with kConnect ("client is shut down").
   boost::asio::awaitable<HttpClientResponse> Post(
-      std::string url, std::vector<std::pair<std::string, std::string>> headers,
-      std::string body);
+      std::string url, std::vector<std::pair<std::string, std::string>> headers, std::string body);
 
   // Closes idle connections and wakes callers waiting for a slot (they fail with kConnect);
   // new Posts fail fast. Requests already on the wire finish (or time out). Idempotent.

@@ -35,11 +35,12 @@ ReceivedWebhook SignedStatus() {
 
 TEST(ListenerTest, PrintsVerdictSummaryAndPrettyJson) {
   const std::string out = RenderWebhook(SignedStatus(), std::string(kSecret), false);
-  EXPECT_EQ(out.rfind("2025-02-03T12:14:25.000Z  POST /webhooks/status\n  signature ok\n"
-                      "  status  sms  447700900001  delivered  message 1c3e5a7b\u2026  workflow 1/2\n"
-                      "{\n  \"message_uuid\": \"1c3e5a7b-0000-4000-8000-00000000abcd\",\n",
-                      0),
-            0u)
+  EXPECT_EQ(
+      out.rfind("2025-02-03T12:14:25.000Z  POST /webhooks/status\n  signature ok\n"
+                "  status  sms  447700900001  delivered  message 1c3e5a7b\u2026  workflow 1/2\n"
+                "{\n  \"message_uuid\": \"1c3e5a7b-0000-4000-8000-00000000abcd\",\n",
+                0),
+      0u)
       << out;
   EXPECT_NE(out.find("  \"workflow\": {\n    \"workflow_id\": \"wf\",\n"), std::string::npos)
       << out;
@@ -90,9 +91,9 @@ TEST(ListenerTest, SummarisesInboundAndV01Bodies) {
   ReceivedWebhook w;
   w.path = "/inbound";
   w.body = InboundWebhookBody(in);
-  EXPECT_NE(RenderWebhook(w, "", false)
-                .find("  inbound whatsapp from 447700900002 \"hello there\"\n"),
-            std::string::npos);
+  EXPECT_NE(
+      RenderWebhook(w, "", false).find("  inbound whatsapp from 447700900002 \"hello there\"\n"),
+      std::string::npos);
 
   StatusEvent e;
   e.message_uuid = "aaaaaaaa-bbbb-4ccc-8ddd-0123456789ab";
@@ -103,9 +104,10 @@ TEST(ListenerTest, SummarisesInboundAndV01Bodies) {
   e.error_code = 1240;
   e.webhook_version = "v0.1";
   w.body = StatusWebhookBody(e);
-  EXPECT_NE(RenderWebhook(w, "", false)
-                .find("  status  sms  447700900001  rejected  message aaaaaaaa\u2026  error 1240\n"),
-            std::string::npos)
+  EXPECT_NE(
+      RenderWebhook(w, "", false)
+          .find("  status  sms  447700900001  rejected  message aaaaaaaa\u2026  error 1240\n"),
+      std::string::npos)
       << RenderWebhook(w, "", false);
 }
 

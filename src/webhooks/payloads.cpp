@@ -68,8 +68,8 @@ std::string V1Status(const StatusEvent& e) {
 // sender ids. rcs is not a v0.1 channel; it keeps its v1 name with the same rule as viber.
 json::object V01Address(std::string_view channel, const std::string& value, bool is_from) {
   std::string type(channel == "viber_service" ? "viber_service_msg" : channel);
-  const bool by_id = channel == "messenger" ||
-                     (is_from && (channel == "viber_service" || channel == "rcs"));
+  const bool by_id =
+      channel == "messenger" || (is_from && (channel == "viber_service" || channel == "rcs"));
   return json::object{{"type", type}, {by_id ? "id" : "number", value}};
 }
 

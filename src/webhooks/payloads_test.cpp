@@ -27,13 +27,14 @@ StatusEvent SmsDelivered() {
 // The contract §6.3 example, minus destination (Herald has no network codes) and with
 // Herald's price.
 TEST(PayloadsTest, V1SmsDeliveredInATwoItemWorkflow) {
-  EXPECT_EQ(StatusWebhookBody(SmsDelivered()),
-            R"({"message_uuid":"aaaaaaaa-bbbb-4ccc-8ddd-0123456789ab","to":"447700900000",)"
-            R"("from":"447700900001","channel":"sms","timestamp":"2025-02-03T12:14:25Z",)"
-            R"("status":"delivered","sms":{"count_total":"1"},)"
-            R"("usage":{"currency":"EUR","price":"0"},"client_ref":"abc123",)"
-            R"("workflow":{"workflow_id":"3TcNjguHxr2vcCZ9Ddsnq6tw8yQUpZ9rMHv9QXSxLan5ibMxqSzLdx9",)"
-            R"("items_number":"2","items_total":"2"}})");
+  EXPECT_EQ(
+      StatusWebhookBody(SmsDelivered()),
+      R"({"message_uuid":"aaaaaaaa-bbbb-4ccc-8ddd-0123456789ab","to":"447700900000",)"
+      R"("from":"447700900001","channel":"sms","timestamp":"2025-02-03T12:14:25Z",)"
+      R"("status":"delivered","sms":{"count_total":"1"},)"
+      R"("usage":{"currency":"EUR","price":"0"},"client_ref":"abc123",)"
+      R"("workflow":{"workflow_id":"3TcNjguHxr2vcCZ9Ddsnq6tw8yQUpZ9rMHv9QXSxLan5ibMxqSzLdx9",)"
+      R"("items_number":"2","items_total":"2"}})");
 }
 
 TEST(PayloadsTest, V1RejectedCarriesTheErrorAndNoUsage) {
@@ -46,12 +47,13 @@ TEST(PayloadsTest, V1RejectedCarriesTheErrorAndNoUsage) {
   e.status = "rejected";
   e.error_code = 1360;
   e.error_detail = "TTL was activated, or message expired before delivered";
-  EXPECT_EQ(StatusWebhookBody(e),
-            R"({"message_uuid":"1c3e5a7b-0000-4000-8000-00000000abcd","to":"447700900000",)"
-            R"("from":"Herald","channel":"rcs","timestamp":"2025-02-03T12:14:25Z",)"
-            R"("status":"rejected","error":{"type":"https://developer.vonage.com/api-errors/messages#1360",)"
-            R"("title":"1360","detail":"TTL was activated, or message expired before delivered",)"
-            R"("instance":"1c3e5a7b00004000800000000000abcd"}})");
+  EXPECT_EQ(
+      StatusWebhookBody(e),
+      R"({"message_uuid":"1c3e5a7b-0000-4000-8000-00000000abcd","to":"447700900000",)"
+      R"("from":"Herald","channel":"rcs","timestamp":"2025-02-03T12:14:25Z",)"
+      R"("status":"rejected","error":{"type":"https://developer.vonage.com/api-errors/messages#1360",)"
+      R"("title":"1360","detail":"TTL was activated, or message expired before delivered",)"
+      R"("instance":"1c3e5a7b00004000800000000000abcd"}})");
 }
 
 TEST(PayloadsTest, UsageOnlyOnBilledStatusesOfChannelsThatHaveIt) {
@@ -62,15 +64,17 @@ TEST(PayloadsTest, UsageOnlyOnBilledStatusesOfChannelsThatHaveIt) {
     std::string channel, status;
     bool usage;
   };
-  for (const Case& c : {Case{"sms", "submitted", true}, Case{"sms", "delivered", true},
-                        Case{"sms", "rejected", false}, Case{"whatsapp", "read", false},
-                        Case{"whatsapp", "delivered", true}, Case{"viber_service", "submitted", true},
-                        Case{"messenger", "delivered", true}, Case{"mms", "undeliverable", false},
-                        Case{"rcs", "delivered", false}, Case{"rcs", "submitted", false}}) {
+  for (const Case& c :
+       {Case{"sms", "submitted", true}, Case{"sms", "delivered", true},
+        Case{"sms", "rejected", false}, Case{"whatsapp", "read", false},
+        Case{"whatsapp", "delivered", true}, Case{"viber_service", "submitted", true},
+        Case{"messenger", "delivered", true}, Case{"mms", "undeliverable", false},
+        Case{"rcs", "delivered", false}, Case{"rcs", "submitted", false}}) {
     e.channel = c.channel;
     e.status = c.status;
     const std::string body = StatusWebhookBody(e);
-    EXPECT_EQ(body.find(R"("usage")") != std::string::npos, c.usage) << c.channel << " " << c.status;
+    EXPECT_EQ(body.find(R"("usage")") != std::string::npos, c.usage)
+        << c.channel << " " << c.status;
     EXPECT_EQ(body.find(R"("sms":)") != std::string::npos, c.channel == "sms") << c.channel;
     EXPECT_EQ(body.find("workflow"), std::string::npos);
     EXPECT_EQ(body.find("client_ref"), std::string::npos);
@@ -91,14 +95,15 @@ TEST(PayloadsTest, V01SmsWithWorkflowAndError) {
   e.error_code = 1240;
   e.error_detail = "Illegal number";
   e.timestamp_ms = kTs + 7;
-  EXPECT_EQ(StatusWebhookBody(e),
-            R"({"message_uuid":"aaaaaaaa-bbbb-4ccc-8ddd-0123456789ab",)"
-            R"("to":{"type":"sms","number":"447700900000"},)"
-            R"("from":{"type":"sms","number":"447700900001"},)"
-            R"("timestamp":"2025-02-03T12:14:25.007Z","status":"rejected",)"
-            R"("error":{"code":1240,"reason":"Illegal number"},"client_ref":"abc123",)"
-            R"("workflow":{"workflow_id":"3TcNjguHxr2vcCZ9Ddsnq6tw8yQUpZ9rMHv9QXSxLan5ibMxqSzLdx9",)"
-            R"("items_number":"2","items_total":"2"}})");
+  EXPECT_EQ(
+      StatusWebhookBody(e),
+      R"({"message_uuid":"aaaaaaaa-bbbb-4ccc-8ddd-0123456789ab",)"
+      R"("to":{"type":"sms","number":"447700900000"},)"
+      R"("from":{"type":"sms","number":"447700900001"},)"
+      R"("timestamp":"2025-02-03T12:14:25.007Z","status":"rejected",)"
+      R"("error":{"code":1240,"reason":"Illegal number"},"client_ref":"abc123",)"
+      R"("workflow":{"workflow_id":"3TcNjguHxr2vcCZ9Ddsnq6tw8yQUpZ9rMHv9QXSxLan5ibMxqSzLdx9",)"
+      R"("items_number":"2","items_total":"2"}})");
 }
 
 TEST(PayloadsTest, V01AddressesUseIdsForPagesAndSenderIds) {
@@ -110,9 +115,10 @@ TEST(PayloadsTest, V01AddressesUseIdsForPagesAndSenderIds) {
   e.to = "TO";
   e.from = "FROM";
   e.channel = "viber_service";
-  EXPECT_NE(StatusWebhookBody(e).find(
-                R"("to":{"type":"viber_service_msg","number":"TO"},"from":{"type":"viber_service_msg","id":"FROM"})"),
-            std::string::npos)
+  EXPECT_NE(
+      StatusWebhookBody(e).find(
+          R"("to":{"type":"viber_service_msg","number":"TO"},"from":{"type":"viber_service_msg","id":"FROM"})"),
+      std::string::npos)
       << StatusWebhookBody(e);
   e.channel = "messenger";
   EXPECT_NE(StatusWebhookBody(e).find(
@@ -120,9 +126,10 @@ TEST(PayloadsTest, V01AddressesUseIdsForPagesAndSenderIds) {
             std::string::npos)
       << StatusWebhookBody(e);
   e.channel = "whatsapp";
-  EXPECT_NE(StatusWebhookBody(e).find(
-                R"("to":{"type":"whatsapp","number":"TO"},"from":{"type":"whatsapp","number":"FROM"})"),
-            std::string::npos)
+  EXPECT_NE(
+      StatusWebhookBody(e).find(
+          R"("to":{"type":"whatsapp","number":"TO"},"from":{"type":"whatsapp","number":"FROM"})"),
+      std::string::npos)
       << StatusWebhookBody(e);
   EXPECT_NE(StatusWebhookBody(e).find(R"("usage":{"currency":"EUR","price":"0"})"),
             std::string::npos);
@@ -172,17 +179,12 @@ TEST(PayloadsTest, SmsSegmentCount) {
     int segments;
   };
   for (const Case& c : {
-           Case{"", 1},
-           Case{std::string(160, 'a'), 1},
-           Case{std::string(161, 'a'), 2},
-           Case{std::string(306, 'a'), 2},
-           Case{std::string(307, 'a'), 3},
-           Case{Repeat("\u00e9", 160), 1},     // é is in the GSM alphabet
-           Case{Repeat("\u20ac", 80), 1},      // € is an extension character: 2 septets
-           Case{Repeat("\u20ac", 81), 2},
-           Case{Repeat("\u0416", 70), 1},      // Cyrillic: UCS-2
-           Case{Repeat("\u0416", 71), 2},
-           Case{Repeat("\u0416", 134), 2},
+           Case{"", 1}, Case{std::string(160, 'a'), 1}, Case{std::string(161, 'a'), 2},
+           Case{std::string(306, 'a'), 2}, Case{std::string(307, 'a'), 3},
+           Case{Repeat("\u00e9", 160), 1},  // é is in the GSM alphabet
+           Case{Repeat("\u20ac", 80), 1},   // € is an extension character: 2 septets
+           Case{Repeat("\u20ac", 81), 2}, Case{Repeat("\u0416", 70), 1},  // Cyrillic: UCS-2
+           Case{Repeat("\u0416", 71), 2}, Case{Repeat("\u0416", 134), 2},
            Case{Repeat("\u0416", 135), 3},
            Case{Repeat("\U0001F600", 35), 1},  // an emoji is 2 UTF-16 units
            Case{Repeat("\U0001F600", 36), 2},

@@ -18,8 +18,7 @@ Verdict Classify(const net::HttpClientResponse& r) {
 
 std::optional<int64_t> NextRetryDelayMs(const RetryPolicy& p, int attempts_made,
                                         const net::HttpClientResponse& last,
-                                        int64_t first_attempt_ms, int64_t now_ms,
-                                        double random01) {
+                                        int64_t first_attempt_ms, int64_t now_ms, double random01) {
   if (Classify(last) != Verdict::kRetry) return std::nullopt;
   const int64_t initial = std::max<int64_t>(1, p.initial_delay_ms);
   const int64_t cap = std::max(initial, p.max_delay_ms);

@@ -36,7 +36,6 @@ Verdict Classify(const net::HttpClientResponse& r);
 // (Classify(last) != kRetry). `random01` is in [0, 1].
 std::optional<int64_t> NextRetryDelayMs(const RetryPolicy& p, int attempts_made,
                                         const net::HttpClientResponse& last,
-                                        int64_t first_attempt_ms, int64_t now_ms,
-                                        double random01);
+                                        int64_t first_attempt_ms, int64_t now_ms, double random01);
 
 }  // namespace herald::webhooks

@@ -79,8 +79,8 @@ TEST(RetryPolicyTest, VonageScheduleWithoutJitterIs103AttemptsIn24Hours) {
   // 8 doubling retries (5 s .. 640 s, 1275 s in all), then every 15 min while inside 24 h:
   // 94 more, the last at 85 875 s.
   ASSERT_EQ(t.size(), 103u);
-  const std::vector<int64_t> first = {0, 5000, 15000, 35000, 75000, 155000, 315000, 635000,
-                                      1275000, 2175000};
+  const std::vector<int64_t> first = {0,      5000,   15000,  35000,   75000,
+                                      155000, 315000, 635000, 1275000, 2175000};
   for (size_t i = 0; i < first.size(); ++i) EXPECT_EQ(t[i], first[i]) << i;
   EXPECT_EQ(t.back(), 85875000);
   EXPECT_LE(t.back(), 86400000);

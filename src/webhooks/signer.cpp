@@ -93,8 +93,8 @@ Result<VerifiedWebhook> VerifyWebhook(std::string_view authorization_header_or_t
   static constexpr char kEmpty[1] = {0};
   const void* key = secret.empty() ? kEmpty : secret.data();
   if (HMAC(EVP_sha256(), key, static_cast<int>(secret.size()),
-           reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size(),
-           mac, &mac_len) == nullptr) {
+           reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size(), mac,
+           &mac_len) == nullptr) {
     return MakeError(Errc::kInternal, "HMAC failed");
   }
   if (!ConstantTimeEquals(*signature,
@@ -116,7 +116,8 @@ Result<VerifiedWebhook> VerifyWebhook(std::string_view authorization_header_or_t
   if (!iat || !(iat->is_int64() || iat->is_uint64())) return Invalid("iat is not an integer");
   out.iat = iat->is_int64() ? iat->as_int64() : static_cast<int64_t>(iat->as_uint64());
   if (!string_claim("jti", out.jti, false)) return Invalid("jti is not a string");
-  if (!string_claim("iss", out.iss, true) || out.iss != "Vonage") return Invalid("iss is not Vonage");
+  if (!string_claim("iss", out.iss, true) || out.iss != "Vonage")
+    return Invalid("iss is not Vonage");
   if (!string_claim("api_key", out.api_key, false)) return Invalid("api_key is not a string");
   if (!string_claim("application_id", out.application_id, false)) {
     return Invalid("application_id is not a string");

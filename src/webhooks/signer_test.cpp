@@ -9,7 +9,8 @@ namespace herald::webhooks {
 namespace {
 
 constexpr std::string_view kSecret = "0123456789abcdef0123456789abcdef";
-constexpr std::string_view kBody = R"({"message_uuid":"aaaaaaaa-bbbb-4ccc-8ddd-0123456789ab","status":"delivered"})";
+constexpr std::string_view kBody =
+    R"({"message_uuid":"aaaaaaaa-bbbb-4ccc-8ddd-0123456789ab","status":"delivered"})";
 
 SignatureClaims ExampleClaims() {
   SignatureClaims c;
@@ -46,19 +47,22 @@ TEST(SignerTest, TokenHasTheContractHeaderAndClaims) {
   const std::string token = SignWebhook(kBody, kSecret, ExampleClaims());
   const Parts p = Split(token);
   EXPECT_EQ(p.header, R"({"alg":"HS256","typ":"JWT"})");
-  EXPECT_EQ(p.payload,
-            R"({"iat":1587494962,"jti":"c5ba8f24-1a14-4c10-bfdf-3fbe8ce511b5","iss":"Vonage",)"
-            R"("payload_hash":")" + auth::Sha256Hex(kBody) +
-                R"(","api_key":"a1b2c3d","application_id":"aaaaaaaa-bbbb-cccc-dddd-0123456789ab"})");
+  EXPECT_EQ(
+      p.payload,
+      R"({"iat":1587494962,"jti":"c5ba8f24-1a14-4c10-bfdf-3fbe8ce511b5","iss":"Vonage",)"
+      R"("payload_hash":")" +
+          auth::Sha256Hex(kBody) +
+          R"(","api_key":"a1b2c3d","application_id":"aaaaaaaa-bbbb-cccc-dddd-0123456789ab"})");
 }
 
 TEST(SignerTest, PayloadHashIsLowerHexSha256OfTheExactBody) {
   SignatureClaims c = ExampleClaims();
   const Parts p = Split(SignWebhook("", kSecret, c));
   // SHA-256 of the empty string (FIPS 180-2 test vector).
-  EXPECT_NE(p.payload.find(
-                R"("payload_hash":"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")"),
-            std::string::npos)
+  EXPECT_NE(
+      p.payload.find(
+          R"("payload_hash":"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")"),
+      std::string::npos)
       << p.payload;
 }
 
@@ -111,9 +115,9 @@ TEST(SignerTest, RefusesAlteredClaimsOrSignature) {
   const size_t d2 = token.find('.', d1 + 1);
   std::string claims = p.payload;
   claims.replace(claims.find("a1b2c3d"), 7, "zzzzzzz");
-  ExpectInvalid(VerifyWebhook(token.substr(0, d1 + 1) + B64(claims) + token.substr(d2), kBody,
-                              kSecret),
-                "signature");
+  ExpectInvalid(
+      VerifyWebhook(token.substr(0, d1 + 1) + B64(claims) + token.substr(d2), kBody, kSecret),
+      "signature");
   std::string sig = p.signature;
   sig[0] = sig[0] == 'A' ? 'B' : 'A';
   ExpectInvalid(VerifyWebhook(token.substr(0, d2 + 1) + sig, kBody, kSecret), "signature");
@@ -121,7 +125,8 @@ TEST(SignerTest, RefusesAlteredClaimsOrSignature) {
 
 TEST(SignerTest, RefusesAlgNone) {
   const Parts p = Split(SignWebhook(kBody, kSecret, ExampleClaims()));
-  const std::string unsigned_token = B64(R"({"alg":"none","typ":"JWT"})") + "." + B64(p.payload) + ".";
+  const std::string unsigned_token =
+      B64(R"({"alg":"none","typ":"JWT"})") + "." + B64(p.payload) + ".";
   ExpectInvalid(VerifyWebhook(unsigned_token, kBody, kSecret), "alg");
   const std::string no_alg = B64(R"({"typ":"JWT"})") + "." + B64(p.payload) + ".";
   ExpectInvalid(VerifyWebhook(no_alg, kBody, kSecret), "alg");
@@ -148,19 +153,19 @@ TEST(SignerTest, RefusesMalformedTokens) {
 
 TEST(SignerTest, RefusesWrongIssuerOrMissingHashEvenWhenSigned) {
   const std::string hash = auth::Sha256Hex(kBody);
-  ExpectInvalid(VerifyWebhook(auth::SignHs256(R"({"iat":1,"iss":"Other","payload_hash":")" + hash +
-                                                  "\"}",
-                                              kSecret),
-                              kBody, kSecret),
-                "iss");
-  ExpectInvalid(VerifyWebhook(auth::SignHs256(R"({"iat":1,"iss":"Vonage"})", kSecret), kBody,
-                              kSecret),
-                "payload_hash");
-  ExpectInvalid(VerifyWebhook(auth::SignHs256(R"({"iat":"1","iss":"Vonage","payload_hash":")" +
-                                                  hash + "\"}",
-                                              kSecret),
-                              kBody, kSecret),
-                "iat");
+  ExpectInvalid(
+      VerifyWebhook(
+          auth::SignHs256(R"({"iat":1,"iss":"Other","payload_hash":")" + hash + "\"}", kSecret),
+          kBody, kSecret),
+      "iss");
+  ExpectInvalid(
+      VerifyWebhook(auth::SignHs256(R"({"iat":1,"iss":"Vonage"})", kSecret), kBody, kSecret),
+      "payload_hash");
+  ExpectInvalid(
+      VerifyWebhook(
+          auth::SignHs256(R"({"iat":"1","iss":"Vonage","payload_hash":")" + hash + "\"}", kSecret),
+          kBody, kSecret),
+      "iat");
 }
 
 }  // namespace

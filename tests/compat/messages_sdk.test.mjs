@@ -12,12 +12,13 @@ import { Vonage } from '@vonage/server-sdk';
 import { Messages, SMS, RCSText, WhatsAppText } from '@vonage/messages';
 import { Herald, basic, decodeJwt, UUID_RE } from '../support/herald.mjs';
 import { startRecordingProxy } from '../support/proxy.mjs';
+import { PARKED_CONFIG } from '../support/delivery.mjs';
 
 let herald;
 let app;
 let proxy;
 before(async () => {
-  herald = await Herald.start();
+  herald = await Herald.start({ config: PARKED_CONFIG }); // messages stay queued: what the SDK sent is what is stored
   app = await herald.createApp('sdk');
   proxy = await startRecordingProxy(herald.base);
 });

@@ -6,11 +6,14 @@ import { tokenGenerate } from '@vonage/jwt';
 import {
   Herald, basic, bearer, jwtFor, assertAccepted, SMS, WHATSAPP, RCS_TO_SMS, UUID_RE, ISO_TIME_RE,
 } from '../support/herald.mjs';
+import { PARKED_CONFIG } from '../support/delivery.mjs';
 
 let herald;
 let app;
 before(async () => {
-  herald = await Herald.start();
+  // Messages stay queued: these tests look at what the accept path stored (delivery.test.mjs
+  // covers what happens next).
+  herald = await Herald.start({ config: PARKED_CONFIG });
   app = await herald.createApp('accept');
 });
 after(() => herald?.close({ graceful: true }));

@@ -9,8 +9,8 @@
 import assert from 'node:assert/strict';
 import { spawn, execFile } from 'node:child_process';
 import { createHmac, createSign, randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -70,11 +70,78 @@ export function runCli(args, { timeout = CLI_TIMEOUT_MS, env = {} } = {}) {
   });
 }
 
+// A long-running `herald ARGS...` (e.g. `webhooks listen`): output collected, killed at exit.
+//   const p = spawnHerald(['webhooks', 'listen', ...]); await p.waitForOutput(/re/, 5000); await p.kill();
+export function spawnHerald(args, { env = {} } = {}) {
+  const proc = spawn(heraldBin(), args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  live.add(proc);
+  const exited = new Promise((resolveExit) => {
+    proc.once('exit', (code, signal) => { live.delete(proc); resolveExit({ code, signal }); });
+  });
+  const handle = { proc, exited, stdout: '', stderr: '', waiters: new Set() };
+  const notify = () => { for (const w of [...handle.waiters]) w(); };
+  proc.stdout.setEncoding('utf8');
+  proc.stderr.setEncoding('utf8');
+  proc.stdout.on('data', (d) => { handle.stdout += d; notify(); });
+  proc.stderr.on('data', (d) => { handle.stderr += d; notify(); });
+  exited.then(notify);
+  let done = false;
+  exited.then(() => { done = true; });
+  // Resolves with the match of `re` on stdout (or stderr with {stream: 'stderr'}).
+  handle.waitForOutput = (re, timeoutMs = 10_000, { stream = 'stdout' } = {}) => new Promise((resolveWait, reject) => {
+    let timer;
+    const check = () => {
+      const m = handle[stream].match(re);
+      if (m) { finish(); resolveWait(m); } else if (done) { finish(); reject(new Error(`herald ${args.join(' ')} exited before printing ${re}\nstdout:\n${handle.stdout}\nstderr:\n${handle.stderr}`)); }
+    };
+    const finish = () => { clearTimeout(timer); handle.waiters.delete(check); };
+    timer = setTimeout(() => { finish(); reject(new Error(`herald ${args.join(' ')}: no ${re} in ${timeoutMs} ms\nstdout:\n${handle.stdout}\nstderr:\n${handle.stderr}`)); }, timeoutMs);
+    handle.waiters.add(check);
+    check();
+  });
+  handle.kill = async (signal = 'SIGTERM') => {
+    if (!done) proc.kill(signal);
+    try {
+      return await withTimeout(exited, STOP_TIMEOUT_MS, `herald ${args[0]} did not stop`);
+    } catch (e) {
+      proc.kill('SIGKILL');
+      await exited;
+      throw e;
+    }
+  };
+  return handle;
+}
+
+// A free TCP port on 127.0.0.1 (bound then released: a tiny race, fine for tests).
+export function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolvePort(port));
+    });
+  });
+}
+
+// `herald webhooks list` output: one JSON object per line (non-JSON lines are ignored).
+export function parseJsonLines(text) {
+  return text.split('\n').map((l) => l.trim()).filter(Boolean).flatMap((l) => {
+    try { return [JSON.parse(l)]; } catch { return []; }
+  });
+}
+
 export class Herald {
-  constructor({ dataDir, adminToken = ADMIN_TOKEN } = {}) {
+  // config: a herald.toml as an object (written with toToml) or as TOML text; it is written
+  // next to the data dir and passed as `--config FILE` on every start.
+  constructor({ dataDir, adminToken = ADMIN_TOKEN, config } = {}) {
     this.dataDir = dataDir ?? mkdtempSync(join(tmpdir(), 'herald-test-'));
     this.ownsDataDir = !dataDir;
     this.adminToken = adminToken;
+    this.configPath = null;
+    if (config !== undefined) this.writeConfig(config);
+    this.lastStart = {};
+    this.starts = 0;
     this.proc = null;
     this.exited = null;
     this.stdout = '';
@@ -96,14 +163,24 @@ export class Herald {
   }
 
   get dbPath() { return join(this.dataDir, 'herald.db'); }
+
+  // (Re)writes the config file; takes effect at the next start.
+  writeConfig(config) {
+    this.configPath = join(this.dataDir, 'herald.toml');
+    this.configText = typeof config === 'string' ? config : toToml(config);
+    writeFileSync(this.configPath, this.configText);
+  }
   get running() { return this.proc !== null; }
 
   // Starts `herald serve` and waits (≤ 20 s) for its one ready line on stdout.
   // `args` replaces the default flags when `replaceArgs` is set; `env` is added to the environment.
   async start({ args = [], env = {}, replaceArgs = false, adminToken = this.adminToken } = {}) {
     assert.equal(this.proc, null, 'herald is already running');
+    this.lastStart = { args, env, replaceArgs, adminToken };
+    this.starts++;
     const defaults = ['--listen', '127.0.0.1:0', '--data-dir', this.dataDir, '--log-level', 'warn'];
     if (adminToken) defaults.push('--admin-token', adminToken);
+    if (this.configPath) defaults.push('--config', this.configPath);
     const argv = ['serve', ...(replaceArgs ? args : [...defaults, ...args])];
     this.stdout = '';
     this.stderr = '';
@@ -165,6 +242,12 @@ export class Herald {
     this.proc.kill('SIGKILL');
     await withTimeout(this.exited, STOP_TIMEOUT_MS, 'herald did not die on SIGKILL');
     this.proc = null;
+  }
+
+  // kill -9, then start again on the same data dir with the same options (a new port).
+  async restart({ kill = true } = {}) {
+    if (kill) await this.kill9(); else await this.stop();
+    return this.start(this.lastStart);
   }
 
   // For t.after / after: stops (gracefully if asked, asserting exit 0) and removes the data dir.
@@ -246,7 +329,32 @@ export class Herald {
   }
 
   getMessage(auth, uuid) { return this.request(`/v1/messages/${uuid}`, { auth }); }
+  patchMessage(auth, uuid, body) {
+    return this.request(`/v1/messages/${uuid}`, { method: 'PATCH', auth, body, headers: { 'Content-Type': 'application/json' } });
+  }
   getWorkflow(auth, id) { return this.request(`/v1/workflows/${id}`, { auth }); }
+
+  // Polls GET path (≤ timeoutMs, every 25 ms) until predicate(json, res) holds; returns the json.
+  async waitGet(auth, path, predicate, timeoutMs = 10_000, what = path) {
+    const deadline = Date.now() + timeoutMs;
+    let last;
+    for (;;) {
+      last = await this.request(path, { auth });
+      if (last.status === 200 && predicate(last.json, last)) return last.json;
+      if (Date.now() > deadline) assert.fail(`${what}: not met in ${timeoutMs} ms; last GET ${path} -> ${last.status} ${last.text}`);
+      await sleep(25);
+    }
+  }
+
+  waitMessage(auth, uuid, predicate, timeoutMs, what = `message ${uuid}`) {
+    const p = typeof predicate === 'string' ? (m) => m.status === predicate : predicate;
+    return this.waitGet(auth, `/v1/messages/${uuid}`, p, timeoutMs, typeof predicate === 'string' ? `${what} ${predicate}` : what);
+  }
+
+  waitWorkflow(auth, id, predicate, timeoutMs, what = `workflow ${id}`) {
+    const p = typeof predicate === 'string' ? (w) => w.status === predicate : predicate;
+    return this.waitGet(auth, `/v1/workflows/${id}`, p, timeoutMs, typeof predicate === 'string' ? `${what} ${predicate}` : what);
+  }
 
   admin(path, { method = 'GET', body, token = this.adminToken } = {}) {
     const headers = body === undefined ? {} : { 'Content-Type': 'application/json' };
@@ -264,6 +372,46 @@ export class Herald {
         });
     });
   }
+}
+
+// --- herald.toml ------------------------------------------------------------------------------
+
+function tomlValue(v) {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (Array.isArray(v)) return `[${v.map(tomlValue).join(', ')}]`;
+  if (v && typeof v === 'object') {
+    return `{ ${Object.entries(v).filter(([, x]) => x !== undefined).map(([k, x]) => `${tomlKey(k)} = ${tomlValue(x)}`).join(', ')} }`;
+  }
+  throw new Error(`toToml: cannot write ${v}`);
+}
+const tomlKey = (k) => (/^[A-Za-z0-9_-]+$/.test(k) ? k : JSON.stringify(k));
+const isTable = (v) => v && typeof v === 'object' && !Array.isArray(v);
+const isTableArray = (v) => Array.isArray(v) && v.length > 0 && v.every(isTable);
+
+// The small TOML subset herald.toml needs: scalars, arrays, [tables], [a.b] sub-tables and
+// [[arrays.of.tables]] (whose own nested values are written inline, e.g. simulator rule events).
+export function toToml(obj) {
+  const out = [];
+  const table = (path, o) => {
+    const entries = Object.entries(o).filter(([, v]) => v !== undefined);
+    const plain = entries.filter(([, v]) => !isTable(v) && !isTableArray(v));
+    if (path.length > 0 && (plain.length > 0 || entries.length === 0)) out.push(`[${path.map(tomlKey).join('.')}]`);
+    for (const [k, v] of plain) out.push(`${tomlKey(k)} = ${tomlValue(v)}`);
+    if (plain.length > 0) out.push('');
+    for (const [k, v] of entries) {
+      if (isTable(v)) table([...path, k], v);
+      else if (isTableArray(v)) {
+        for (const item of v) {
+          out.push(`[[${[...path, k].map(tomlKey).join('.')}]]`);
+          for (const [ik, iv] of Object.entries(item)) if (iv !== undefined) out.push(`${tomlKey(ik)} = ${tomlValue(iv)}`);
+          out.push('');
+        }
+      }
+    }
+  };
+  table([], obj);
+  return out.join('\n');
 }
 
 // --- Credentials ---------------------------------------------------------------------------
