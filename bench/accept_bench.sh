@@ -263,7 +263,7 @@ herald_runs() {  # kind(sms|rcs) rep
     || { log "cannot read the application credentials"; return; }
   local token; token=$(tr -dc 'A-Za-z0-9' < /dev/urandom | head -c 32)
   "$HERALD" serve --listen 127.0.0.1:$PORT_HERALD --data-dir "$dir" --admin-token "$token" \
-    --io-threads "$IO_THREADS" --log-level warn > "$dir/herald.out" 2> "$dir/herald.err" &
+    --io-threads "$IO_THREADS" --log-level info > "$dir/herald.out" 2> "$dir/herald.err" &
   local pid=$!; remember $pid herald
   wait_for 20 $pid "herald" grep -q 'herald: listening on' "$dir/herald.out" || return
   local url=http://127.0.0.1:$PORT_HERALD/v1/messages acked=0 stored mode start
@@ -282,6 +282,8 @@ herald_runs() {  # kind(sms|rcs) rep
     fi
   done
   stop_pid $pid herald
+  # Group-commit statistics Herald logs at stop (info level; nothing is logged per request).
+  grep -ho 'store: .*' "$dir/herald.out" "$dir/herald.err" 2>/dev/null | sed "s/^/herald_${kind}-r$rep /" >> "$OUT/durability.txt"
   du -sh "$dir" | awk '{print "herald data dir size: " $1}' >> "$dir/size.txt"
   [ "$PRUNE" = 1 ] && rm -f "$dir"/herald.db*
 }

@@ -64,6 +64,15 @@ boost::asio::awaitable<Result<AuthContext>> Authenticator::Authenticate(std::str
     if (!verified) co_return tl::make_unexpected(verified.error());
     co_return AuthContext{*app, AuthMethod::kJwt};
   }
+  if (allow_basic) {
+    // Only Basic headers that verified are in this cache, so a hit is a Basic success.
+    const int64_t now = clock_.NowMs();
+    std::lock_guard lock(mu_);
+    if (auto it = verified_basic_.find(authorization);
+        it != verified_basic_.end() && it->second->expires_ms > now) {
+      co_return AuthContext{it->second, AuthMethod::kBasic};
+    }
+  }
   if (auto basic = auth::ParseBasicAuthorization(authorization)) {
     if (!allow_basic) {
       co_return MakeError(Errc::kUnauthenticated, "This endpoint accepts only a Bearer JWT.");
@@ -73,6 +82,11 @@ boost::asio::awaitable<Result<AuthContext>> Authenticator::Authenticate(std::str
     if (!app) co_return tl::make_unexpected(app.error());
     if (!*app || !auth::VerifyApiSecret(basic->password, (*app)->row.api_secret_hash)) {
       co_return MakeError(Errc::kUnauthenticated, "Invalid api_key or api_secret.");
+    }
+    {
+      std::lock_guard lock(mu_);
+      if (verified_basic_.size() >= kMaxVerifiedBasic) verified_basic_.clear();
+      verified_basic_[authorization] = *app;
     }
     co_return AuthContext{*app, AuthMethod::kBasic};
   }

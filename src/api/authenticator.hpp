@@ -58,6 +58,12 @@ class Authenticator {
   std::mutex mu_;
   std::unordered_map<std::string, std::shared_ptr<const CachedApplication>> by_id_;
   std::unordered_map<std::string, std::shared_ptr<const CachedApplication>> by_api_key_;
+  // Basic Authorization header values that verified, with the application they verified
+  // against: a repeat of the same header skips base64 and the salted SHA-256 until that
+  // cached application expires (ttl_ms, like the application cache itself). Failures are
+  // never cached. Bounded: cleared when it reaches kMaxVerifiedBasic entries.
+  static constexpr size_t kMaxVerifiedBasic = 4096;
+  std::unordered_map<std::string, std::shared_ptr<const CachedApplication>> verified_basic_;
 };
 
 }  // namespace herald::api

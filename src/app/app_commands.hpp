@@ -30,8 +30,8 @@ int AppDelete(const AppCommandOptions& options);
 // final answer), one JSON object per line, oldest first.
 int WebhooksList(const std::string& data_dir);
 // `herald webhooks replay ID...|--all`: puts dead letters back on the retry schedule (a fresh
-// 24 h window). A running server sends them at its next start; for a live server use
-// POST /admin/v1/webhooks/dead/{id}/replay, which sends at once.
+// 24 h window). A running server picks them up within a few seconds (its engine rescans for
+// jobs written by other processes); POST /admin/v1/webhooks/dead/{id}/replay sends at once.
 int WebhooksReplay(const std::string& data_dir, const std::vector<int64_t>& ids, bool all);
 // `herald migrate`: creates/updates the database schema and exits.
 int Migrate(const std::string& data_dir);

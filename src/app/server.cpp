@@ -138,6 +138,15 @@ int RunServer(const ServeConfig& config) {
   // Everything acknowledged is already committed; this only finishes queued work.
   http_client.Shutdown();
   async_store.Stop();
+  const auto st = async_store.stats();
+  const double batches = st.batches ? static_cast<double>(st.batches) : 1.0;
+  spdlog::info(
+      "store: {} write ops in {} batches ({} commits), mean batch {:.1f}, max {}; per batch "
+      "mean {:.0f} us running ({:.0f} us in commit), {:.0f} us resuming callers",
+      st.operations, st.batches, st.commits, static_cast<double>(st.operations) / batches,
+      st.max_batch, static_cast<double>(st.batch_ns) / batches / 1e3,
+      static_cast<double>(st.commit_ns) / batches / 1e3,
+      static_cast<double>(st.complete_ns) / batches / 1e3);
   spdlog::info("stopped");
   return 0;
 }

@@ -22,6 +22,36 @@ TEST(RandomTest, UuidsAreVersion4AndUnique) {
   EXPECT_EQ(seen.size(), 1000u);
 }
 
+TEST(RandomTest, UuidV7CarriesTheTimeAndSortsByIt) {
+  const int64_t t = 1738584865123;  // 0x194cbbbb963
+  std::string u = NewUuidV7(t);
+  ASSERT_TRUE(IsUuid(u)) << u;
+  EXPECT_EQ(u.substr(0, 13), "0194cbbb-b963");
+  EXPECT_EQ(u[14], '7');
+  EXPECT_TRUE(u[19] == '8' || u[19] == '9' || u[19] == 'a' || u[19] == 'b');
+  std::set<std::string> seen;
+  std::string previous;
+  for (int i = 0; i < 1000; ++i) {
+    std::string v = NewUuidV7(t + i);
+    EXPECT_LT(previous, v);
+    previous = v;
+    seen.insert(NewUuidV7(t));  // same millisecond: still unique (74 random bits)
+  }
+  EXPECT_EQ(seen.size(), 1000u);
+}
+
+TEST(RandomTest, TimeOrderedAlnumSortsByTime) {
+  std::string a = TimeOrderedAlnum(1738584865123, 55);
+  ASSERT_EQ(a.size(), 55u);
+  for (char c : a) EXPECT_TRUE(std::isalnum(static_cast<unsigned char>(c)));
+  EXPECT_EQ(TimeOrderedAlnum(0, 9), "000000000");
+  EXPECT_EQ(TimeOrderedAlnum(61, 9), "00000000z");
+  EXPECT_EQ(TimeOrderedAlnum(62, 9), "000000010");
+  EXPECT_LT(TimeOrderedAlnum(1738584865123, 55), TimeOrderedAlnum(1738584865124, 55));
+  EXPECT_LT(TimeOrderedAlnum(1738584865999, 55), TimeOrderedAlnum(1738584866000, 55));
+  EXPECT_NE(TimeOrderedAlnum(1, 55), TimeOrderedAlnum(1, 55));
+}
+
 TEST(RandomTest, IsUuidRejectsMalformed) {
   EXPECT_FALSE(IsUuid(""));
   EXPECT_FALSE(IsUuid("aaaaaaaa-bbbb-4ccc-8ddd-0123456789a"));

@@ -7,6 +7,7 @@
 #include <map>
 #include <random>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -41,7 +42,9 @@ constexpr std::string_view kSend = "send";
 constexpr std::string_view kTtl = "ttl";
 constexpr std::string_view kProviderEvent = "provider_event";
 constexpr std::string_view kWebhook = "webhook";
-constexpr int64_t kAppCacheTtlMs = 10'000;
+constexpr int64_t kAppCacheTtlMs = 2'000;  // as the API's application cache (docs/api.md)
+constexpr auto kRescanInterval = std::chrono::seconds(2);
+constexpr int64_t kRescanOverlapMs = 5'000;
 
 JobRow NewJob(std::string_view kind, const std::string& ref, const std::string& app,
               std::string payload, int64_t run_at_ms, int64_t now_ms) {
@@ -123,6 +126,13 @@ store::JobRow FirstSendJob(const store::MessageRow& first_item, int64_t now_ms) 
 
 class Engine::Impl {
  public:
+  struct AppKeys {
+    std::string api_key;
+    std::string signature_secret;
+    std::optional<std::string> status_url;
+    std::optional<std::string> inbound_url;
+    int64_t fetched_at_ms = 0;
+  };
   Impl(asio::any_io_executor executor, store::AsyncStore& store, const Clock& clock,
        const Router& router, net::HttpClient& http, EngineOptions options)
       : strand_(asio::make_strand(executor)),
@@ -146,6 +156,9 @@ class Engine::Impl {
     asio::co_spawn(strand_, Loop(this), [](std::exception_ptr e) {
       if (e) spdlog::critical("engine: scheduler loop ended with an exception");
     });
+    asio::co_spawn(strand_, Rescan(this), [](std::exception_ptr e) {
+      if (e) spdlog::critical("engine: rescan loop ended with an exception");
+    });
     return {};
   }
 
@@ -153,6 +166,7 @@ class Engine::Impl {
     asio::dispatch(strand_, [this] {
       stopping_ = true;
       timer_.cancel();
+      rescan_timer_.cancel();
     });
   }
 
@@ -164,6 +178,7 @@ class Engine::Impl {
       int64_t earliest = INT64_MAX;
       for (auto& j : jobs) {
         earliest = std::min(earliest, j.run_at_ms);
+        known_.insert(j.id);
         queue_.emplace(j.run_at_ms, std::move(j));
       }
       // Wake the loop only when the new work is due before what it is waiting for.
@@ -203,6 +218,43 @@ class Engine::Impl {
     }
   }
 
+  // Picks up pending jobs written by another process (`herald webhooks replay` beside a running
+  // server): every kRescanInterval, the pending rows updated since the last look that this
+  // engine does not hold. Jobs that finish while the read is in flight are remembered until it
+  // returns, so a snapshot taken just before their commit cannot resurrect them.
+  static asio::awaitable<void> Rescan(Impl* self) {
+    int64_t since = self->clock_.NowMs();
+    while (!self->stopping_) {
+      self->rescan_timer_.expires_after(kRescanInterval);
+      auto [ec] = co_await self->rescan_timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+      if (self->stopping_) break;
+      (void)ec;
+      const int64_t now = self->clock_.NowMs();
+      std::vector<JobRow> rows;
+      TxFunction list = [&rows, since](Tx& tx) -> Result<void> {
+        HERALD_ASSIGN_OR_RETURN(rows, tx.JobListPendingUpdatedSince(since));
+        return {};
+      };
+      self->rescanning_ = true;
+      auto read = co_await self->store_.Read(std::move(list));
+      self->rescanning_ = false;
+      std::unordered_set<int64_t> finished = std::move(self->finished_during_rescan_);
+      self->finished_during_rescan_.clear();
+      if (!read) continue;
+      since = now - kRescanOverlapMs;  // rows committed while we read are seen next time
+      std::vector<JobRow> unknown;
+      for (auto& row : rows) {
+        if (!self->known_.contains(row.id) && !finished.contains(row.id)) {
+          unknown.push_back(std::move(row));
+        }
+      }
+      if (!unknown.empty()) {
+        spdlog::info("engine: picked up {} job(s) queued by another process", unknown.size());
+        self->Schedule(std::move(unknown));
+      }
+    }
+  }
+
   void Wake() {
     waiting_until_ms_ = INT64_MIN;
     timer_.cancel();
@@ -226,8 +278,31 @@ class Engine::Impl {
     }
   }
 
-  // Webhooks queue per receiver origin: a dead receiver holds its own slots only.
+  // Webhooks of one message are POSTed one at a time, in the order they became due (Vonage
+  // queues webhooks per message): a `read` cannot overtake its `delivered`. A retry waiting for
+  // its backoff does not hold the next one back.
   void DispatchWebhook(JobRow job) {
+    if (auto [it, inserted] = webhook_refs_.try_emplace(job.ref); !inserted) {
+      it->second.push_back(std::move(job));
+      return;
+    }
+    DispatchToEndpoint(std::move(job));
+  }
+
+  void WebhookOfMessageFinished(const std::string& ref) {
+    auto it = webhook_refs_.find(ref);
+    if (it == webhook_refs_.end()) return;
+    if (it->second.empty()) {
+      webhook_refs_.erase(it);
+      return;
+    }
+    JobRow next = std::move(it->second.front());
+    it->second.pop_front();
+    DispatchToEndpoint(std::move(next));
+  }
+
+  // Webhooks queue per receiver origin: a dead receiver holds its own slots only.
+  void DispatchToEndpoint(JobRow job) {
     auto task = ParseWebhookPayload(job.payload_json);
     std::string origin = task ? Origin(task->url) : std::string();
     Endpoint& ep = endpoints_[origin];
@@ -297,7 +372,23 @@ class Engine::Impl {
       self->RetryLater(std::move(job));
       co_return false;
     }
+    // Forget the finished job first: a retried webhook is scheduled again under the same id.
+    self->known_.erase(job.id);
+    if (self->rescanning_) self->finished_during_rescan_.insert(job.id);
     self->Schedule(std::move(*created));
+    co_return true;
+  }
+
+  // The application's keys and URLs for a job's transaction; false if the store failed (the
+  // job was put back).
+  static asio::awaitable<bool> ResolveApp(Impl* self, const JobRow* job, AppKeys* out) {
+    std::string app_id = job->application_id;
+    auto keys = co_await self->LoadAppKeys(std::move(app_id));
+    if (!keys) {
+      self->RetryLater(*job);
+      co_return false;
+    }
+    *out = keys->value_or(AppKeys{});  // a deleted application: no webhooks
     co_return true;
   }
 
@@ -320,6 +411,9 @@ class Engine::Impl {
       co_await Commit(self, std::move(drop), &created, job);
       co_return;
     }
+
+    AppKeys app;
+    if (!co_await ResolveApp(self, &job, &app)) co_return;  // before the send: no duplicate
 
     const auto& connectors = self->router_.For(message->channel);
     const size_t index = ConnectorIndex(job.payload_json);
@@ -346,7 +440,7 @@ class Engine::Impl {
 
     const int64_t now = self->clock_.NowMs();
     const bool more_connectors = index + 1 < connectors.size();
-    TxFunction write = [self, &job, &outcome, &created, &connector_name, now,
+    TxFunction write = [self, &job, &app, &outcome, &created, &connector_name, now,
                         more_connectors](Tx& tx) -> Result<void> {
       created.clear();  // the function may run twice (AsyncStore re-runs a failed batch)
       HERALD_ASSIGN_OR_RETURN(bool existed, tx.JobDelete(job.id));
@@ -358,7 +452,7 @@ class Engine::Impl {
         m->connector = connector_name;
         m->provider_message_id = outcome.provider_message_id;
         HERALD_RETURN_IF_ERROR(
-            self->ApplyStatus(tx, *m, StatusInput{"submitted", std::nullopt, ""}, now, created));
+            self->ApplyStatus(tx, *m, app, StatusInput{"submitted", std::nullopt, ""}, now, created));
         for (const auto& f : outcome.followups) {
           json::object p{{"status", f.status}, {"detail", f.error_detail}};
           if (f.error_code) p["error"] = *f.error_code;
@@ -377,7 +471,7 @@ class Engine::Impl {
       }
       if (outcome.kind == Kind::kRejected) {
         return self->ApplyStatus(
-            tx, *m, StatusInput{"rejected", outcome.error_code, outcome.error_detail}, now,
+            tx, *m, app, StatusInput{"rejected", outcome.error_code, outcome.error_detail}, now,
             created);
       }
       // Retryable: again on this connector, then the next connector, then undeliverable.
@@ -401,7 +495,7 @@ class Engine::Impl {
         return InsertJob(tx, std::move(next), created);
       }
       spdlog::warn("engine: message {} undeliverable: {}", m->uuid, outcome.error_detail);
-      return self->ApplyStatus(tx, *m,
+      return self->ApplyStatus(tx, *m, app,
                                StatusInput{"undeliverable", kErrorCommunicationFailed,
                                            "Communication failed: " + outcome.error_detail},
                                now, created);
@@ -411,9 +505,11 @@ class Engine::Impl {
 
   // ttl expiry and the simulator's scheduled receipts and replies.
   static asio::awaitable<void> RunTimer(Impl* self, JobRow job) {
+    AppKeys app;
+    if (!co_await ResolveApp(self, &job, &app)) co_return;
     const int64_t now = self->clock_.NowMs();
     std::vector<JobRow> created;
-    TxFunction write = [self, &job, &created, now](Tx& tx) -> Result<void> {
+    TxFunction write = [self, &job, &app, &created, now](Tx& tx) -> Result<void> {
       created.clear();
       HERALD_ASSIGN_OR_RETURN(bool existed, tx.JobDelete(job.id));
       if (!existed) return {};  // cancelled (revoke)
@@ -422,7 +518,7 @@ class Engine::Impl {
       if (job.kind == kTtl) {
         if (m->state != "queued" && m->state != "submitted") return {};
         return self->ApplyStatus(
-            tx, *m,
+            tx, *m, app,
             StatusInput{"rejected", kErrorTtlExpired,
                         "TTL was activated, or message expired before delivered"},
             now, created);
@@ -443,17 +539,19 @@ class Engine::Impl {
         std::string text;
         if (const auto* t = p.if_contains("text"); t && t->is_string()) text = t->as_string();
         // The reply comes from the person the message went to, to the sender we used.
-        return self->RecordInbound(tx, m->application_id, m->channel, m->to, m->from, text,
+        return self->RecordInbound(tx, app, m->application_id, m->channel, m->to, m->from, text,
                                    NewUuid(), now, created);
       }
-      return self->ApplyStatus(tx, *m, in, now, created);
+      return self->ApplyStatus(tx, *m, app, in, now, created);
     };
     co_await Commit(self, std::move(write), &created, job);  // a copy: `write` reads `job`
   }
 
   static asio::awaitable<void> RunWebhook(Impl* self, JobRow job, std::string origin) {
+    std::string ref = job.ref;
     co_await DeliverWebhook(self, std::move(job));
     self->WebhookFinished(origin);
+    self->WebhookOfMessageFinished(ref);
   }
 
   static asio::awaitable<void> DeliverWebhook(Impl* self, JobRow job) {
@@ -530,8 +628,10 @@ class Engine::Impl {
   // ------------------------------------------------------------------ state changes (in a Tx)
 
   // Records `in` for message `m` (state, history, webhook) and moves its workflow on.
-  Result<void> ApplyStatus(Tx& tx, MessageRow& m, const StatusInput& in, int64_t now,
-                           std::vector<JobRow>& created) {
+  // `app` holds the application's webhook URLs, resolved on the strand before the transaction
+  // (from the cache: a changed URL applies within kAppCacheTtlMs, like the auth cache).
+  Result<void> ApplyStatus(Tx& tx, MessageRow& m, const AppKeys& app, const StatusInput& in,
+                           int64_t now, std::vector<JobRow>& created) {
     const StatusDecision decision = DecideStatus(m.state, in.status);
     store::MessageEventRow event;
     event.message_uuid = m.uuid;
@@ -549,7 +649,7 @@ class Engine::Impl {
     }
     HERALD_ASSIGN_OR_RETURN(auto workflow, tx.WorkflowGet(m.application_id, m.workflow_id));
     if (in.status != "revoked") {
-      HERALD_RETURN_IF_ERROR(EnqueueStatusWebhook(tx, m, workflow ? &*workflow : nullptr, in,
+      HERALD_RETURN_IF_ERROR(EnqueueStatusWebhook(tx, m, workflow ? &*workflow : nullptr, app, in,
                                                   now, created));
     }
     if (!decision.advance || !workflow || workflow->state != "active") return {};
@@ -592,13 +692,9 @@ class Engine::Impl {
 
   // The status webhook goes to the item's webhook_url, else the application's status URL.
   Result<void> EnqueueStatusWebhook(Tx& tx, const MessageRow& m, const store::WorkflowRow* workflow,
-                                    const StatusInput& in, int64_t now,
+                                    const AppKeys& app, const StatusInput& in, int64_t now,
                                     std::vector<JobRow>& created) {
-    std::optional<std::string> url = m.webhook_url;
-    if (!url) {
-      HERALD_ASSIGN_OR_RETURN(auto app, tx.ApplicationGet(m.application_id));
-      if (app) url = app->status_url;
-    }
+    std::optional<std::string> url = m.webhook_url ? m.webhook_url : app.status_url;
     if (!url || url->empty()) return {};
     webhooks::StatusEvent e;
     e.message_uuid = m.uuid;
@@ -622,18 +718,18 @@ class Engine::Impl {
                      created);
   }
 
-  Result<void> RecordInbound(Tx& tx, const std::string& app_id, const std::string& channel,
+  Result<void> RecordInbound(Tx& tx, const AppKeys& app, const std::string& app_id,
+                             const std::string& channel,
                              const std::string& from, const std::string& to,
                              const std::string& text, const std::string& uuid, int64_t now,
                              std::vector<JobRow>& created) {
     store::InboundRow row{uuid, app_id, channel, to, from, text, "received", now, now};
     HERALD_RETURN_IF_ERROR(tx.InboundInsert(row));
-    HERALD_ASSIGN_OR_RETURN(auto app, tx.ApplicationGet(app_id));
-    if (!app || !app->inbound_url || app->inbound_url->empty()) return {};
+    if (!app.inbound_url || app.inbound_url->empty()) return {};
     webhooks::InboundEvent e{uuid, channel, to, from, text, now};
     return InsertJob(tx,
                      NewJob(kWebhook, uuid, app_id,
-                            WebhookPayload(*app->inbound_url, webhooks::InboundWebhookBody(e)), now,
+                            WebhookPayload(*app.inbound_url, webhooks::InboundWebhookBody(e)), now,
                             now),
                      created);
   }
@@ -689,9 +785,12 @@ class Engine::Impl {
         co_return PatchResult{Kind::kInvalid, "The provider could not revoke the message."};
       }
     }
+    std::string keys_of = app_id;
+    HERALD_CO_ASSIGN_OR_RETURN(auto keys, co_await self->LoadAppKeys(std::move(keys_of)));
+    const AppKeys app = keys.value_or(AppKeys{});
     std::vector<JobRow> created;
     bool revoked = false;
-    TxFunction write = [self, &uuid, &created, &revoked, now](Tx& tx) -> Result<void> {
+    TxFunction write = [self, &uuid, &app, &created, &revoked, now](Tx& tx) -> Result<void> {
       created.clear();
       revoked = false;
       HERALD_ASSIGN_OR_RETURN(auto m, tx.MessageLoad(uuid));
@@ -699,7 +798,7 @@ class Engine::Impl {
       HERALD_RETURN_IF_ERROR(tx.JobDeleteByRef(kProviderEvent, uuid).map([](int64_t) {}));
       HERALD_RETURN_IF_ERROR(tx.JobDeleteByRef(kTtl, uuid).map([](int64_t) {}));
       HERALD_RETURN_IF_ERROR(
-          self->ApplyStatus(tx, *m, StatusInput{"revoked", std::nullopt, ""}, now, created));
+          self->ApplyStatus(tx, *m, app, StatusInput{"revoked", std::nullopt, ""}, now, created));
       revoked = true;
       return {};
     };
@@ -716,10 +815,13 @@ class Engine::Impl {
                                                         std::string to, std::string text) {
     const int64_t now = self->clock_.NowMs();
     const std::string uuid = NewUuid();
+    std::string keys_of = app_id;
+    HERALD_CO_ASSIGN_OR_RETURN(auto keys, co_await self->LoadAppKeys(std::move(keys_of)));
+    const AppKeys app = keys.value_or(AppKeys{});
     std::vector<JobRow> created;
     TxFunction write = [&](Tx& tx) -> Result<void> {
       created.clear();
-      return self->RecordInbound(tx, app_id, channel, from, to, text, uuid, now, created);
+      return self->RecordInbound(tx, app, app_id, channel, from, to, text, uuid, now, created);
     };
     HERALD_CO_RETURN_IF_ERROR(co_await self->store_.Write(std::move(write)));
     self->Schedule(std::move(created));
@@ -728,11 +830,6 @@ class Engine::Impl {
 
   // ------------------------------------------------------------------ helpers
 
-  struct AppKeys {
-    std::string api_key;
-    std::string signature_secret;
-    int64_t fetched_at_ms = 0;
-  };
 
   // The signing credentials of an application (cached briefly: every webhook needs them).
   // nullopt inside the result: the application no longer exists.
@@ -751,7 +848,7 @@ class Engine::Impl {
       apps_.erase(app_id);
       co_return std::optional<AppKeys>();
     }
-    AppKeys creds{row->api_key, row->signature_secret, now};
+    AppKeys creds{row->api_key, row->signature_secret, row->status_url, row->inbound_url, now};
     apps_[app_id] = creds;
     co_return std::optional<AppKeys>(creds);
   }
@@ -778,6 +875,12 @@ class Engine::Impl {
   std::multimap<int64_t, JobRow> queue_;  // by run_at_ms
   int in_flight_jobs_ = 0;
   std::unordered_map<std::string, Endpoint> endpoints_;
+  // Messages with a webhook in flight, and their next webhooks in order.
+  std::unordered_map<std::string, std::deque<JobRow>> webhook_refs_;
+  std::unordered_set<int64_t> known_;                // queued or running job ids
+  bool rescanning_ = false;                          // a Rescan read is in flight
+  std::unordered_set<int64_t> finished_during_rescan_;
+  asio::steady_timer rescan_timer_{strand_};
   std::unordered_map<std::string, AppKeys> apps_;
 
   std::atomic<size_t> in_flight_total_{0};

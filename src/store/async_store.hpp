@@ -55,6 +55,11 @@ class AsyncStore {
   struct Stats {
     uint64_t commits = 0;
     uint64_t operations = 0;
+    uint64_t batches = 0;          // writer wake-ups that ran at least one operation
+    uint64_t max_batch = 0;        // largest batch seen
+    uint64_t batch_ns = 0;         // writer time running batches (Begin .. Commit), total
+    uint64_t commit_ns = 0;        // of which in Commit() (WAL write + fsync), total
+    uint64_t complete_ns = 0;      // writer time resuming callers after the commits, total
   };
   Stats stats() const;
 

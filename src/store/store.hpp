@@ -89,6 +89,8 @@ class Tx {
   // updated_at_ms of row.id (a retry, "dead", or a replay, which restarts the retry window
   // from created_at_ms). False if no such job.
   virtual Result<bool> JobUpdate(const JobRow& row) = 0;
+  // Pending jobs updated at or after `since_ms` (a replay by another process), by id.
+  virtual Result<std::vector<JobRow>> JobListPendingUpdatedSince(int64_t since_ms) = 0;
   // Every job in `state`, by run_at_ms then id; at most `limit` (0: no limit).
   virtual Result<std::vector<JobRow>> JobListByState(std::string_view state, int64_t limit) = 0;
 

@@ -10,7 +10,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Vonage } from '@vonage/server-sdk';
 import { Messages, SMS, RCSText, WhatsAppText } from '@vonage/messages';
-import { Herald, basic, decodeJwt, UUID_RE } from '../support/herald.mjs';
+import { Herald, basic, decodeJwt, MESSAGE_UUID_RE } from '../support/herald.mjs';
 import { startRecordingProxy } from '../support/proxy.mjs';
 import { PARKED_CONFIG } from '../support/delivery.mjs';
 
@@ -33,7 +33,7 @@ const basicCredentials = () => ({ apiKey: app.api_key, apiSecret: app.api_secret
 
 // Herald's own view of a message (GET is a Herald extension; Basic auth of the same app).
 async function stored(uuid) {
-  assert.match(uuid ?? '', UUID_RE, 'the SDK returned a messageUUID');
+  assert.match(uuid ?? '', MESSAGE_UUID_RE, 'the SDK returned a messageUUID');
   const res = await herald.getMessage(basic(app), uuid);
   assert.equal(res.status, 200, res.text);
   return res.json;

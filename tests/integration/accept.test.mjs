@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { tokenGenerate } from '@vonage/jwt';
 import {
-  Herald, basic, bearer, jwtFor, assertAccepted, SMS, WHATSAPP, RCS_TO_SMS, UUID_RE, ISO_TIME_RE,
+  Herald, basic, bearer, jwtFor, assertAccepted, SMS, WHATSAPP, RCS_TO_SMS, MESSAGE_UUID_RE, ISO_TIME_RE,
 } from '../support/herald.mjs';
 import { PARKED_CONFIG } from '../support/delivery.mjs';
 
@@ -89,7 +89,7 @@ test('RCS with failover to SMS: workflow_id, two items in order with distinct uu
   assert.deepEqual(items.map((i) => i.channel), ['rcs', 'sms']);
   assert.deepEqual(items.map((i) => i.status), ['queued', 'waiting']);
   assert.equal(items[0].message_uuid, primary);
-  assert.match(items[1].message_uuid, UUID_RE);
+  assert.match(items[1].message_uuid, MESSAGE_UUID_RE);
   assert.notEqual(items[1].message_uuid, primary);
 
   await expectMessage(auth, primary, {

@@ -197,7 +197,6 @@ test('dead letters through the admin API: listed, replayed while the server runs
 // running server only notices at its next start would look like nothing happened.
 test('herald webhooks replay while the server runs: the replayed webhook is sent', {
   timeout: 30_000,
-  todo: 'reported to the lead: the running engine keeps jobs in memory and never sees rows the CLI re-queued (sent only at the next start); use the admin replay route or stop the server',
 }, async () => {
   rx.scriptEach('/final3', [410]);
   const uuid = await send('/final3');

@@ -1,7 +1,7 @@
 // Shared pieces of the delivery-engine tests (decision 0005): a fast configuration, the shape
 // checks of status webhooks (contract §6) and of the message history, and small helpers.
 import assert from 'node:assert/strict';
-import { ISO_TIME_RE, UUID_RE } from './herald.mjs';
+import { ISO_TIME_RE, MESSAGE_UUID_RE } from './herald.mjs';
 
 // Fast timings: simulator receipts in tens of ms, send retries from 50 ms, webhook retries from
 // 200 ms (jitter as in production), a short give-up so the dead-letter path is reachable.
@@ -33,7 +33,7 @@ export function assertStatusWebhookV1(ev, expect = {}) {
   for (const f of ['message_uuid', 'to', 'from', 'channel', 'timestamp', 'status']) {
     assert.equal(typeof ev[f], 'string', `${where}: ${f} is a string (${JSON.stringify(ev)})`);
   }
-  assert.match(ev.message_uuid, UUID_RE, `${where}: message_uuid`);
+  assert.match(ev.message_uuid, MESSAGE_UUID_RE, `${where}: message_uuid`);
   assert.match(ev.timestamp, ISO_TIME_RE, `${where}: timestamp ISO 8601 UTC`);
   for (const f of ['message_uuid', 'to', 'from', 'channel', 'status', 'client_ref']) {
     if (expect[f] !== undefined) assert.equal(ev[f], expect[f], `${where}: ${f}`);

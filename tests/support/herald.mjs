@@ -21,6 +21,8 @@ export const CLI_TIMEOUT_MS = 20_000;
 
 export const ADMIN_TOKEN = `test-admin-${randomBytes(12).toString('hex')}`;
 export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+// message_uuid: an RFC 9562 UUID, version 7 (time-ordered, decision 0004) or 4.
+export const MESSAGE_UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[47][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 export const ANY_UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const ISO_TIME_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
@@ -486,7 +488,7 @@ export function assertProblem(res, status, { title, type } = {}) {
 export function assertAccepted(res, { workflow = false } = {}) {
   assert.equal(res.status, 202, `expected 202, got ${res.status}: ${res.text}`);
   assert.match(res.headers.get('content-type') ?? '', /^application\/json\b/);
-  assert.match(res.json?.message_uuid ?? '', UUID_RE, 'message_uuid');
+  assert.match(res.json?.message_uuid ?? '', MESSAGE_UUID_RE, 'message_uuid');
   if (workflow) {
     assert.match(res.json.workflow_id ?? '', /^[0-9A-Za-z]{55}$/, 'workflow_id (55 alphanumerics, as Vonage)');
     assert.deepEqual(Object.keys(res.json).sort(), ['message_uuid', 'workflow_id']);

@@ -1,10 +1,12 @@
 // SqliteStore: the embedded backend. One write connection (BEGIN IMMEDIATE, serialized by a
 // mutex) and a pool of read connections; WAL lets readers run beside the writer.
+#include <pthread.h>
 #include <sqlite3.h>
 
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <thread>
 #include <unordered_map>
 
 #include "store/sqlite/schema.hpp"
@@ -43,6 +45,19 @@ class Connection {
   explicit Connection(DbPtr db) : db_(std::move(db)) {}
   sqlite3* db() const { return db_.get(); }
 
+  // Runs a statement without parameters or result rows through the statement cache (BEGIN,
+  // COMMIT, ROLLBACK: once per transaction, so not re-parsed each time as sqlite3_exec does).
+  Result<void> Step(const char* sql) {
+    auto prepared = Prepare(sql);
+    if (!prepared) return tl::make_unexpected(std::move(prepared).error());
+    const int rc = sqlite3_step(*prepared);
+    sqlite3_reset(*prepared);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+      return tl::make_unexpected(SqlError(db_.get(), rc, sql));
+    }
+    return {};
+  }
+
   Result<void> Exec(const char* sql) {
     char* err = nullptr;
     int rc = sqlite3_exec(db_.get(), sql, nullptr, nullptr, &err);
@@ -71,9 +86,11 @@ class Connection {
   std::unordered_map<const char*, StmtPtr> cache_;  // keyed by the SQL constant's address
 };
 
-// Binds ?1..?N from a list of values.
+// Binds ?1..?N from a list of values. Text is bound SQLITE_STATIC (not copied): every
+// statement is stepped and reset while the caller's arguments are alive, and Prepare() clears
+// the bindings before the statement is used again, so SQLite never reads a stale pointer.
 void Bind(sqlite3_stmt* s, int i, std::string_view v) {
-  sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
 }
 void Bind(sqlite3_stmt* s, int i, const std::string& v) { Bind(s, i, std::string_view(v)); }
 void Bind(sqlite3_stmt* s, int i, const std::optional<std::string>& v) {
@@ -260,7 +277,14 @@ constexpr const char* kJobDeleteByRef =
 constexpr const char* kJobUpdate =
     "UPDATE job SET state = ?2, attempt = ?3, run_at_ms = ?4, payload_json = ?5, "
     "last_error = ?6, updated_at_ms = ?7, created_at_ms = ?8 WHERE id = ?1";
+constexpr const char* kJobPendingSince =
+    JOB_SELECT "WHERE state = 'pending' AND updated_at_ms >= ?1 ORDER BY id";
 constexpr const char* kJobListByState = JOB_SELECT "WHERE state = ?1 ORDER BY run_at_ms, id LIMIT ?2";
+
+constexpr const char* kBeginImmediate = "BEGIN IMMEDIATE";
+constexpr const char* kBegin = "BEGIN";
+constexpr const char* kCommit = "COMMIT";
+constexpr const char* kRollback = "ROLLBACK";
 
 class SqliteStore;
 
@@ -392,6 +416,9 @@ class SqliteTx final : public Tx {
                                j.last_error, j.updated_at_ms, j.created_at_ms));
     return sqlite3_changes(conn_->db()) > 0;
   }
+  Result<std::vector<JobRow>> JobListPendingUpdatedSince(int64_t since_ms) override {
+    return Many(kJobPendingSince, ReadJob, since_ms);
+  }
   Result<std::vector<JobRow>> JobListByState(std::string_view state, int64_t limit) override {
     return Many(kJobListByState, ReadJob, state, limit > 0 ? limit : int64_t{-1});
   }
@@ -421,7 +448,7 @@ class SqliteTx final : public Tx {
     // SQLite would commit the statements that succeeded before a failed one; PostgreSQL would
     // not (the transaction is aborted). Refuse here too, so callers cannot depend on it.
     if (failed_) return MakeError(Errc::kInternal, "commit after a failed statement");
-    auto r = conn_->Exec("COMMIT");
+    auto r = conn_->Step(kCommit);
     if (r) done_ = true;  // on failure the destructor rolls back
     return r;
   }
@@ -520,6 +547,9 @@ Result<DbPtr> OpenConnection(const SqliteOptions& o, bool writer) {
   int rc = sqlite3_open_v2(o.path.c_str(), &raw, flags, nullptr);
   DbPtr db(raw);
   if (rc != SQLITE_OK) return tl::make_unexpected(SqlError(raw, rc, "open " + o.path));
+  // A larger lookaside pool (256 KiB per connection, the default is 120 KiB) serves the small
+  // per-statement allocations of an insert without going to malloc.
+  (void)sqlite3_db_config(db.get(), SQLITE_DBCONFIG_LOOKASIDE, nullptr, 512, 512);
   sqlite3_busy_timeout(db.get(), o.busy_timeout_ms);
   // A 64 MiB page cache and memory-mapped reads keep the B-tree pages hot, so commits write
   // the WAL instead of re-reading evicted pages with pread.
@@ -549,6 +579,95 @@ Result<DbPtr> OpenConnection(const SqliteOptions& o, bool writer) {
   return db;
 }
 
+// Runs the WAL checkpoints on a connection and thread of its own, so the writer does not copy
+// the WAL into the database file (and fsync it) in the middle of a group commit, as SQLite's
+// autocheckpoint would. The writer's wal hook (OnCommit, after every commit) asks for a
+// PASSIVE checkpoint once the WAL holds kBackgroundFrames. A background pass cannot let the
+// WAL start over (SQLite restarts it only when a write begins with every frame copied, and
+// the writer keeps committing during the pass), so once a pass has copied all but a short
+// tail the writer copies that tail itself: a small checkpoint instead of the whole WAL. If
+// the background falls behind, the writer checkpoints at kMaxFrames (a bounded WAL).
+// Checkpoints run on connections with the store's synchronous setting, so they fsync exactly
+// as SQLite's own do.
+class Checkpointer {
+ public:
+  static constexpr int kBackgroundFrames = 1000;  // SQLite's default wal_autocheckpoint
+  static constexpr int kTailFrames = 512;
+  static constexpr int kMaxFrames = 16000;  // ~64 MiB of 4 KiB pages
+
+  explicit Checkpointer(DbPtr db) : db_(std::move(db)), thread_([this] { Loop(); }) {}
+  ~Checkpointer() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
+  Checkpointer(const Checkpointer&) = delete;
+  Checkpointer& operator=(const Checkpointer&) = delete;
+
+  // sqlite3_wal_hook callback of the write connection (writer thread, after a commit).
+  static int Hook(void* self, sqlite3* db, const char* name, int frames) {
+    static_cast<Checkpointer*>(self)->OnCommit(db, name, frames);
+    return SQLITE_OK;
+  }
+
+ private:
+  void OnCommit(sqlite3* db, const char* name, int frames) {
+    bool now = false;
+    {
+      std::lock_guard lock(mu_);
+      if (frames < last_frames_) backfilled_ = 0;  // the WAL started over
+      last_frames_ = frames;
+      if (frames < kBackgroundFrames) return;
+      if (frames >= kMaxFrames) {
+        now = true;
+      } else if (!running_ && !requested_) {
+        if (backfilled_ > 0 && frames - backfilled_ <= kTailFrames) {
+          now = true;
+        } else {
+          requested_ = true;
+          cv_.notify_one();
+        }
+      }
+      if (now) backfilled_ = 0;
+    }
+    // PASSIVE never waits: if the background pass is still running this returns SQLITE_BUSY
+    // and the next commit tries again. Errors are not the committed transaction's.
+    if (now) (void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  }
+
+  void Loop() {
+    pthread_setname_np(pthread_self(), "herald-ckpt");
+    std::unique_lock lock(mu_);
+    for (;;) {
+      cv_.wait(lock, [this] { return stopping_ || requested_; });
+      if (stopping_) return;
+      requested_ = false;
+      running_ = true;
+      lock.unlock();
+      int log = 0;
+      int copied = 0;
+      const int rc = sqlite3_wal_checkpoint_v2(db_.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                               &log, &copied);
+      lock.lock();
+      running_ = false;
+      if (rc == SQLITE_OK && copied > 0) backfilled_ = copied;
+    }
+  }
+
+  DbPtr db_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  bool requested_ = false;
+  bool running_ = false;
+  int backfilled_ = 0;   // frames of the current WAL the last background pass copied
+  int last_frames_ = 0;  // WAL size at the previous commit
+  std::thread thread_;   // last: starts after the members it uses
+};
+
 class SqliteStore final : public Store {
  public:
   static Result<std::unique_ptr<Store>> Open(const SqliteOptions& o) {
@@ -568,6 +687,10 @@ class SqliteStore final : public Store {
     HERALD_ASSIGN_OR_RETURN(DbPtr w, OpenConnection(o, true));
     store->writer_ = std::make_unique<Connection>(std::move(w));
     HERALD_RETURN_IF_ERROR(store->Migrate());
+    // Checkpoints off the writer thread (Checkpointer). Replaces SQLite's autocheckpoint hook.
+    HERALD_ASSIGN_OR_RETURN(DbPtr c, OpenConnection(o, true));
+    store->checkpointer_ = std::make_unique<Checkpointer>(std::move(c));
+    sqlite3_wal_hook(store->writer_->db(), &Checkpointer::Hook, store->checkpointer_.get());
     for (int i = 0; i < o.read_connections; ++i) {
       HERALD_ASSIGN_OR_RETURN(DbPtr r, OpenConnection(o, false));
       store->readers_.push_back(std::make_unique<Connection>(std::move(r)));
@@ -584,7 +707,7 @@ class SqliteStore final : public Store {
       if (!lock.owns_lock()) {
         return MakeError(Errc::kUnavailable, "sqlite: timed out waiting for the write connection");
       }
-      HERALD_RETURN_IF_ERROR(writer_->Exec("BEGIN IMMEDIATE"));
+      HERALD_RETURN_IF_ERROR(writer_->Step(kBeginImmediate));
       return std::unique_ptr<Tx>(
           std::make_unique<SqliteTx>(*this, writer_.get(), mode, std::move(lock)));
     }
@@ -592,7 +715,7 @@ class SqliteStore final : public Store {
     if (conn == nullptr) {
       return MakeError(Errc::kUnavailable, "sqlite: timed out waiting for a read connection");
     }
-    if (auto r = conn->Exec("BEGIN"); !r) {
+    if (auto r = conn->Step(kBegin); !r) {
       ReleaseReader(conn);
       return tl::make_unexpected(r.error());
     }
@@ -611,7 +734,7 @@ class SqliteStore final : public Store {
   }
 
   void Finish(Connection* conn, TxMode mode, bool committed) {
-    if (!committed) (void)conn->Exec("ROLLBACK");
+    if (!committed) (void)conn->Step(kRollback);
     if (mode == TxMode::kRead) ReleaseReader(conn);
   }
 
@@ -684,6 +807,7 @@ class SqliteStore final : public Store {
 
   const std::chrono::milliseconds busy_timeout_;
   std::timed_mutex write_mu_;  // one write transaction at a time
+  std::unique_ptr<Checkpointer> checkpointer_;  // before writer_: outlives the hook it installs
   std::unique_ptr<Connection> writer_;
   std::mutex readers_mu_;
   std::condition_variable readers_cv_;

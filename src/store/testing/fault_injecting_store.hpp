@@ -130,6 +130,9 @@ class FaultInjectingStore final : public Store {
       return inner_->JobDeleteByRef(kind, ref);
     }
     Result<bool> JobUpdate(const JobRow& row) override { return inner_->JobUpdate(row); }
+    Result<std::vector<JobRow>> JobListPendingUpdatedSince(int64_t since_ms) override {
+      return inner_->JobListPendingUpdatedSince(since_ms);
+    }
     Result<std::vector<JobRow>> JobListByState(std::string_view state, int64_t limit) override {
       return inner_->JobListByState(state, limit);
     }

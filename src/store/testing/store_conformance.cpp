@@ -511,18 +511,28 @@ TEST_P(StoreConformance, JobsInsertUpdateListAndDelete) {
     EXPECT_EQ((*hook)->payload_json, "{\"url\":\"x\"}");
   }
   WRITE_AND_COMMIT({
-    auto hook = *tx.JobGet(hook_id);
-    ASSERT_TRUE(hook);
-    hook->state = "dead";
-    hook->attempt = 9;
-    hook->last_error = "HTTP 404";
-    hook->updated_at_ms = 900;
-    EXPECT_TRUE(*tx.JobUpdate(*hook));
-    EXPECT_EQ(*tx.JobDeleteByRef("ttl", "m1"), 1);
-    EXPECT_EQ(*tx.JobDeleteByRef("ttl", "m1"), 0);
-    EXPECT_TRUE(*tx.JobDelete(send_id));
+    auto ttl = *tx.JobGet(ttl_id);
+    ASSERT_TRUE(ttl);
+    ttl->state = "dead";
+    ttl->attempt = 9;
+    ttl->last_error = "HTTP 404";
+    ttl->updated_at_ms = 900;
+    EXPECT_TRUE(*tx.JobUpdate(*ttl));
+    EXPECT_EQ(*tx.JobDeleteByRef("ttl", "m1"), 0);  // only pending jobs are cancelled
+    EXPECT_EQ(*tx.JobDeleteByRef("send", "m1"), 1);
     EXPECT_FALSE(*tx.JobDelete(send_id));
   });
+  {
+    auto tx = Begin(TxMode::kRead);
+    ASSERT_TRUE(tx);
+    // Only the pending job updated at or after the given time: the dead one is not pending.
+    auto since = tx->JobListPendingUpdatedSince(100);
+    ASSERT_TRUE(since);
+    ASSERT_EQ(since->size(), 1u);
+    EXPECT_EQ((*since)[0].id, hook_id);
+    EXPECT_TRUE(tx->JobListPendingUpdatedSince(101)->empty());
+  }
+  WRITE_AND_COMMIT({ EXPECT_TRUE(*tx.JobDelete(hook_id)); });
   auto tx = Begin(TxMode::kRead);
   ASSERT_TRUE(tx);
   EXPECT_TRUE(tx->JobListByState("pending", 0)->empty());
@@ -531,7 +541,8 @@ TEST_P(StoreConformance, JobsInsertUpdateListAndDelete) {
   ASSERT_EQ(dead->size(), 1u);
   EXPECT_EQ((*dead)[0].attempt, 9);
   EXPECT_EQ((*dead)[0].last_error, "HTTP 404");
-  EXPECT_FALSE(*tx->JobGet(ttl_id));
+  EXPECT_EQ((*dead)[0].id, ttl_id);
+  EXPECT_FALSE(*tx->JobGet(send_id));
 }
 
 TEST_P(StoreConformance, PingSucceeds) { EXPECT_TRUE(store_->Ping()); }
