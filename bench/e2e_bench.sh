@@ -48,6 +48,7 @@
 #   PERF [0] 1: perf record -g on Herald during the closed-loop runs, top symbols in
 #            $OUT/perf-<run>.txt (the figures of such a batch are perturbed: profile only)
 #   DOCS_FIGURES: a markdown file to copy the table into
+#   TABLE_ONLY [0] 1: measure nothing, rebuild $OUT/table.md from the results already in OUT
 #
 # Every process is started by this script, remembered by PID and stopped by PID (trap EXIT).
 # Every load run is bounded by the generator's --duration and --max-requests and its hard
@@ -156,6 +157,9 @@ sys_jiffies() { awk '/^cpu /{t=0; for (i=2;i<=NF;i++) t+=$i; print t-$5-$6, t}' 
 HZ=$(getconf CLK_TCK)
 now_ms() { date +%s%3N; }
 
+TABLE_ONLY=${TABLE_ONLY:-0}
+if [ "$TABLE_ONLY" = 1 ]; then BUILD=0; KANNEL=0; RUNS=""; fi
+
 # ------------------------------------------------------------------------------ build
 LOADGEN=$BUILD_DIR/bench/herald_loadgen
 TRIVIAL=$BUILD_DIR/bench/herald_trivial_server
@@ -172,7 +176,9 @@ if [ "$BUILD" = 1 ]; then
     BUILD_FAILED=1
   fi
 fi
-if ! [ -x "$LOADGEN" ] || ! [ -x "$TRIVIAL" ] || [ "$TRIVIAL" -ot "$ROOT/bench/trivial_server.cpp" ]; then
+if [ "$TABLE_ONLY" = 1 ]; then
+  :
+elif ! [ -x "$LOADGEN" ] || ! [ -x "$TRIVIAL" ] || [ "$TRIVIAL" -ot "$ROOT/bench/trivial_server.cpp" ]; then
   # The project does not configure/build (or the bench tools are stale): compile the two tools
   # on their own (header-only Asio/Beast).
   log "compiling the bench tools standalone into $OUT/bin"
@@ -210,7 +216,7 @@ fi
 
 # ------------------------------------------------------------------------------ environment
 [ "$BUILD" = 1 ] && sleep 3   # let the compiler's load settle
-{
+[ "$TABLE_ONLY" = 1 ] || {
   echo "date: $(date -Is)"
   echo "host: $(uname -srm), nproc $(nproc), $(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo)"
   echo "mem: $(awk '/MemTotal/{printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
@@ -585,8 +591,10 @@ for rep in $(seq 1 "$REPS"); do
   fi
 done
 cleanup
-echo "loadavg after: $(cat /proc/loadavg)" >> "$OUT/env.txt"
-echo "batch wall time: $(( $(date +%s) - BATCH_T0 )) s" >> "$OUT/env.txt"
+if [ "$TABLE_ONLY" != 1 ]; then
+  echo "loadavg after: $(cat /proc/loadavg)" >> "$OUT/env.txt"
+  echo "batch wall time: $(( $(date +%s) - BATCH_T0 )) s" >> "$OUT/env.txt"
+fi
 
 # ------------------------------------------------------------------------------ table
 python3 - "$OUT" "$CHAIN_RATES" "${HERALD:+1}" "$HERALD_NOTE" > "$OUT/table.md" <<'PY'
@@ -692,18 +700,21 @@ for key, label in [("herald_chain", "closed loop (saturation)")] + [(k, f"open l
         print(f"| {label}, rep {i+1} | {d['n'] // 2:,} | {d['p50']} | {d['p90']} | {d['p99']} | {d['max']} | "
               f"{hop.get('1->2', {}).get('p99', '—')} | {hop.get('2->3', {}).get('p99', '—')} |")
 print("\nDurability and completeness (after the drain, Herald stopped):\n")
-print("| run | accepted | workflows / messages in db | final states | pending send/ttl/provider_event | pending webhook | dead webhook | signed webhooks | verdict |")
-print("|---|---:|---|---|---:|---:|---:|---:|:---:|")
+print("| run | accepted | workflows / messages in db | final states | pending send/ttl/provider_event | pending webhook | dead webhook | signed webhooks | webhooks − events (duplicates) | verdict |")
+print("|---|---:|---|---|---:|---:|---:|---:|---|:---:|")
 for key in ["herald_sms", "herald_chain"] + [k for k, _ in open_keys]:
     for i, r in enumerate(runs.get(key, [])):
         d = r["db"]
-        if not d: print(f"| {key} r{i+1} | {r['accepted']:,} | no database check | | | | | | **no** |"); continue
+        if not d: print(f"| {key} r{i+1} | {r['accepted']:,} | no database check | | | | | | | **no** |"); continue
         ok = d["rows_ok"] and d["final_ok"] and d["jobs_ok"] and r["complete"]
         states = ", ".join(f"{k} {v:,}" for k, v in sorted(d["message_states"].items()))
         total = sum(r["webhooks"].values())
+        ev = d.get("events", {})
+        dup = {k: v - ev.get(k, 0) for k, v in r["webhooks"].items() if v != ev.get(k, 0)}
+        dups = ", ".join(f"{k} {v:+}" for k, v in dup.items()) or "0"
         print(f"| {key} r{i+1} | {r['accepted']:,} | {d['workflows']:,} / {d['messages']:,} | {states} | "
               f"{d['pending_send_ttl_provider_event']} | {d['pending_webhook']} | {d['dead_webhook']} | "
-              f"{r['signed']:,} of {total:,} | {'ok' if ok else '**FAILED**'} |")
+              f"{r['signed']:,} of {total:,} | {dups} | {'ok' if ok else '**FAILED**'} |")
 
 def e2e(key): return med(key, lambda r: r["e2e"])
 print("\nTargets:\n")
