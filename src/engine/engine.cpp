@@ -547,23 +547,26 @@ class Engine::Impl {
     co_await Commit(self, std::move(write), &created, job);  // a copy: `write` reads `job`
   }
 
-  static asio::awaitable<void> RunWebhook(Impl* self, JobRow job, std::string origin) {
-    std::string ref = job.ref;
-    co_await DeliverWebhook(self, std::move(job));
-    self->WebhookFinished(origin);
-    self->WebhookOfMessageFinished(ref);
+  // Frees the webhook's endpoint slot and lets the message's next webhook go. Called as soon as
+  // the POST has its answer — before the outcome is committed — so a receiver's throughput is
+  // bounded by its own latency, not by the store's commit latency.
+  void ReleaseWebhookSlot(const std::string& origin, const std::string& ref) {
+    WebhookFinished(origin);
+    WebhookOfMessageFinished(ref);
   }
 
-  static asio::awaitable<void> DeliverWebhook(Impl* self, JobRow job) {
+  static asio::awaitable<void> RunWebhook(Impl* self, JobRow job, std::string origin) {
     auto task = ParseWebhookPayload(job.payload_json);
     std::string app_id = job.application_id;
     auto app = co_await self->LoadAppKeys(std::move(app_id));
     std::vector<JobRow> none;
     if (!app) {
+      self->ReleaseWebhookSlot(origin, job.ref);
       self->RetryLater(std::move(job));
       co_return;
     }
     if (!task || !*app) {
+      self->ReleaseWebhookSlot(origin, job.ref);
       // A broken payload, or the application was deleted: nothing can ever deliver this.
       TxFunction drop = [&job](Tx& tx) -> Result<void> {
         return tx.JobDelete(job.id).map([](bool) {});
@@ -587,6 +590,7 @@ class Engine::Impl {
     std::string body = task->body;
     net::HttpClientResponse response =
         co_await self->http_.Post(std::move(url), std::move(headers), std::move(body));
+    self->ReleaseWebhookSlot(origin, job.ref);
 
     const int64_t now = self->clock_.NowMs();
     const auto verdict = webhooks::Classify(response);

@@ -21,6 +21,7 @@ const N = {
   submitReject: number(), readThenDelivered: number(), rejectedAfterDelivered: number(),
   submittedRejected: number(), allRejected: number(), waNoRead: number(), skipped: number(),
   v01: number(), override: number(), admin: number(), history: number(), noUrl: number(),
+  refusedAtSubmit: number(), twiceRejected: number(), appDeleted: number(),
 };
 
 const RULES = [
@@ -43,11 +44,21 @@ const RULES = [
   { channel: 'sms', to: N.allRejected, events: [{ status: 'rejected', after_ms: 30, error: 1330 }] },
   { channel: 'whatsapp', to: N.waNoRead, events: [{ status: 'delivered', after_ms: 30 }] },
   { channel: 'sms', to: N.v01, events: [{ status: 'rejected', after_ms: 30, error: 1330 }] },
+  { channel: 'rcs', to: N.refusedAtSubmit, submit: 'reject', error: 1300 },
+  { channel: 'rcs', to: N.twiceRejected, events: [{ status: 'rejected', after_ms: 40, error: 1300 }, { status: 'rejected', after_ms: 80, error: 1310 }] },
+  { channel: 'rcs', to: N.appDeleted, events: [{ status: 'rejected', after_ms: 800, error: 1300 }] },
 ];
 
+// One webhook in flight per receiver: Herald posts the webhooks of one message in order
+// (decision 0005), but not those of different messages (a workflow's items), like Vonage
+// (contract §9); with one at a time they arrive in the order the events happened, so these
+// tests can assert the documented cross-item sequences as a receiver sees them.
+// (webhooks.test.mjs checks the per-message order with 8 in flight; isolation.test.mjs and
+// the crash test run with several in flight.)
 const CONFIG = fastConfig({
   routes: { sms: ['simulator', 'sim-backup'] },
   connectors: { 'sim-backup': { type: 'simulator' } },
+  webhooks: { per_endpoint_concurrency: 1 },
   rules: RULES,
 });
 
@@ -325,6 +336,48 @@ test('late receipt: RCS rejected at 50 ms then delivered at 300 ms is reported, 
   assertStatusWebhookV1(late, { message_uuid: primary, workflow: { workflow_id: wid, items_number: 1, items_total: 2 } });
   assert.equal(evs.filter((e) => e.channel === 'sms' && e.status === 'submitted').length, 1, 'one failover, never a second');
   assert.deepEqual(wf.items.map((i) => i.status), ['rejected', 'delivered']);
+});
+
+test('RCS refused at submit (docs/simulator.md example): RCS rejected, SMS submitted, SMS delivered', { timeout: 30_000 }, async () => {
+  const to = N.refusedAtSubmit;
+  const { workflow_id: wid } = await accept({ ...rcs(to), failover: [sms(to)] });
+  const wf = await herald.waitWorkflow(auth, wid, 'completed', 10_000);
+  await rx.waitFor(() => workflowEvents(wid).length >= 3, 5000, 'three callbacks');
+  await sleep(200);
+  assert.deepEqual(workflowEvents(wid).map((e) => `${e.channel} ${e.status}`), ['rcs rejected', 'sms submitted', 'sms delivered']);
+  assertStatusWebhookV1(workflowEvents(wid)[0], { error: 1300 });
+  assert.equal(workflowEvents(wid)[0].error.detail, 'Not part of the provider network', 'the default detail is the code title');
+  assert.deepEqual(wf.items.map((i) => i.status), ['rejected', 'delivered']);
+});
+
+test('a second rejection of the same item is reported late and never fails over twice', { timeout: 30_000 }, async () => {
+  const to = N.twiceRejected;
+  const { message_uuid: primary, workflow_id: wid } = await accept({ ...rcs(to), failover: [sms(to), whatsapp(to)] });
+  await herald.waitWorkflow(auth, wid, 'completed', 10_000);
+  await rx.waitFor(() => rx.statuses(primary).filter((x) => x === 'rejected').length >= 2, 5000, 'both rejections reported');
+  await sleep(300);
+  const wf = (await herald.getWorkflow(auth, wid)).json;
+  assert.deepEqual(wf.items.map((i) => i.status), ['rejected', 'delivered', 'skipped'], 'the WhatsApp item is never sent');
+  assert.deepEqual(wf.items[0].events.map((e) => [e.status, e.error?.code, e.late ?? false]),
+    [['submitted', undefined, false], ['rejected', 1300, false], ['rejected', 1310, true]]);
+  assert.equal(workflowEvents(wid).filter((e) => e.channel === 'sms' && e.status === 'submitted').length, 1);
+  assert.equal(rx.forMessage(wf.items[2].message_uuid).length, 0);
+});
+
+test('deleting the application mid-workflow: its pending work is dropped, the server carries on', { timeout: 30_000 }, async () => {
+  const doomed = await herald.createApp('doomed', { statusUrl: rx.url('/doomed') });
+  rx.addSecret(doomed);
+  const to = N.appDeleted;
+  const { message_uuid: primary } = await accept({ ...rcs(to), failover: [sms(to)] }, basic(doomed));
+  await rx.waitForStatuses(primary, ['submitted'], 5000);
+  const del = await herald.admin(`/applications/${doomed.application_id}`, { method: 'DELETE' });
+  assert.equal(del.status, 204);
+  await sleep(1500); // past the scheduled rejection (800 ms) and its failover
+  assert.deepEqual(rx.statuses(primary), ['submitted'], 'nothing more is reported for a deleted application');
+  assert.equal(rx.requests.filter((r) => r.path === '/doomed' && r.json?.channel === 'sms').length, 0, 'no failover item sent');
+  // The server is fine.
+  const { message_uuid: uuid } = await accept(sms(N.plain));
+  await rx.waitForStatuses(uuid, ['submitted', 'delivered'], 10_000);
 });
 
 test('undeliverable (submit: fail on every attempt) fails over to the next item by default', { timeout: 30_000 }, async () => {

@@ -4,7 +4,7 @@
 // mark an inbound WhatsApp/RCS message read.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Herald, basic, bearer, assertAccepted, sleep, UUID_RE, ISO_TIME_RE } from '../support/herald.mjs';
+import { Herald, basic, bearer, assertAccepted, sleep, MESSAGE_UUID_RE, ISO_TIME_RE } from '../support/herald.mjs';
 import { Receiver } from '../support/receiver.mjs';
 import { fastConfig, number, sms, rcs, whatsapp } from '../support/delivery.mjs';
 
@@ -34,7 +34,7 @@ after(async () => {
 async function inject(body) {
   const res = await herald.admin('/simulator/inbound', { method: 'POST', body });
   assert.equal(res.status, 202, `inject inbound -> ${res.status} ${res.text}`);
-  assert.match(res.json?.message_uuid ?? '', UUID_RE);
+  assert.match(res.json?.message_uuid ?? '', MESSAGE_UUID_RE);
   return res.json.message_uuid;
 }
 

@@ -9,22 +9,28 @@ import { Herald, basic, assertAccepted, sleep } from '../support/herald.mjs';
 import { Receiver } from '../support/receiver.mjs';
 import { fastConfig, number, sms } from '../support/delivery.mjs';
 
-const CONCURRENCY = 2;
+const CONCURRENCY = 4;
 const RESPONSE_TIMEOUT = 2000;
 const cleanup = [];
 after(async () => { for (const c of cleanup.reverse()) await c(); });
 
 const p99 = (xs) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(xs.length * 0.99) - 1)];
 
+// B's webhook delay: from the event (its time in the message history) to the webhook's arrival,
+// for n SMS sent 25 ms apart (so B does not queue behind itself).
 async function latencies(herald, rx, app, n) {
   const sent = [];
   for (let i = 0; i < n; i++) {
-    const t0 = Date.now();
-    const { message_uuid: uuid } = assertAccepted(await herald.post(basic(app), sms(number())));
-    sent.push({ uuid, t0 });
+    sent.push(assertAccepted(await herald.post(basic(app), sms(number()))).message_uuid);
+    await sleep(25);
   }
-  await rx.waitFor(() => sent.every(({ uuid }) => rx.statuses(uuid).includes('delivered')), 15_000, `B's ${n} delivered webhooks`);
-  return sent.map(({ uuid, t0 }) => rx.attempts(uuid, 'delivered')[0].at - t0);
+  await rx.waitFor(() => sent.every((uuid) => rx.statuses(uuid).includes('delivered')), 15_000, `B's ${n} delivered webhooks`);
+  const out = [];
+  for (const uuid of sent) {
+    const m = (await herald.getMessage(basic(app), uuid)).json;
+    for (const e of m.events) out.push(rx.attempts(uuid, e.status)[0].at - Date.parse(e.timestamp));
+  }
+  return out;
 }
 
 test('a black-holed receiver of application A does not delay application B', { timeout: 90_000 }, async (t) => {
@@ -40,6 +46,8 @@ test('a black-holed receiver of application A does not delay application B', { t
   rxA.addSecret(appA);
   rxB.addSecret(appB);
 
+  await latencies(herald, rxA, appA, 2); // warm up: first connections, application keys
+  await latencies(herald, rxB, appB, 2);
   const baseline = await latencies(herald, rxB, appB, 20);
   t.diagnostic(`B baseline: p99 ${p99(baseline)} ms, max ${Math.max(...baseline)} ms`);
 
@@ -49,9 +57,9 @@ test('a black-holed receiver of application A does not delay application B', { t
   for (let i = 0; i < 20; i++) aSent.push(assertAccepted(await herald.post(basic(appA), sms(number()))).message_uuid);
   await rxA.waitFor(() => rxA.inFlight >= CONCURRENCY, 10_000, `A holds ${CONCURRENCY} requests`);
 
-  const during = await latencies(herald, rxB, appB, 40);
+  const during = await latencies(herald, rxB, appB, 20);
   t.diagnostic(`B during A's outage: p99 ${p99(during)} ms, max ${Math.max(...during)} ms`);
-  const bound = Math.max(2 * p99(baseline), p99(baseline) + 300);
+  const bound = Math.max(2 * p99(baseline), p99(baseline) + 500); // loose: CI machines are noisy
   assert.ok(p99(during) <= bound, `B's p99 ${p99(during)} ms <= ${bound} ms (2 x baseline p99 ${p99(baseline)})`);
   assert.ok(Math.max(...during) < RESPONSE_TIMEOUT, `no B webhook waited for A's ${RESPONSE_TIMEOUT} ms timeout (max ${Math.max(...during)} ms)`);
   const retried = rxB.requests.filter((r) => r.answered !== 200);

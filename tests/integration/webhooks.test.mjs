@@ -15,6 +15,7 @@ import { fastConfig, number, sms, assertStatusWebhookV1 } from '../support/deliv
 const INITIAL = 200;
 const MAX = 800;
 const GIVE_UP = 3000;
+const RESPONSE_TIMEOUT = 1000;
 
 let herald;
 let rx;
@@ -23,7 +24,7 @@ let auth;
 before(async () => {
   rx = await Receiver.start();
   herald = await Herald.start({
-    config: fastConfig({ webhooks: { initial_retry_ms: INITIAL, max_retry_ms: MAX, give_up_after_ms: GIVE_UP, jitter: 0.2 } }),
+    config: fastConfig({ webhooks: { initial_retry_ms: INITIAL, max_retry_ms: MAX, give_up_after_ms: GIVE_UP, jitter: 0.2, response_timeout_ms: RESPONSE_TIMEOUT } }),
   });
   app = await herald.createApp('webhooks', { statusUrl: rx.url('/status') });
   rx.addSecret(app);
@@ -81,6 +82,42 @@ test('500 and 408 are retried too; a connection refused is retried until the rec
   } finally {
     await late.close();
   }
+});
+
+test('a response slower than response_timeout_ms and a dropped connection are retried', { timeout: 30_000 }, async () => {
+  rx.scriptEach('/slow', [{ status: 200, delayMs: RESPONSE_TIMEOUT * 2 }, { reset: true }, 200]);
+  const uuid = await send('/slow');
+  await rx.waitFor(() => rx.attempts(uuid, 'submitted').length >= 3, 15_000, 'timeout, reset, 200');
+  const a = rx.attempts(uuid, 'submitted');
+  assert.deepEqual(a.map((r) => r.answered), [200, 'reset', 200]);
+  const [g1] = gaps(a);
+  assert.ok(g1 >= RESPONSE_TIMEOUT * 0.9, `the first attempt was given up after the ${RESPONSE_TIMEOUT} ms response timeout (next after ${g1} ms)`);
+  // The retry is due ~INITIAL after the timeout, but the message's `delivered` webhook (itself
+  // timing out once) is posted in between: one webhook of a message at a time (decision 0005).
+  assert.ok(g1 <= 2 * RESPONSE_TIMEOUT + INITIAL * 2.5 + 500, `and retried on schedule (${g1} ms)`);
+  await sleep(INITIAL * 3);
+  assert.equal(rx.attempts(uuid, 'submitted').length, 3, 'done after the 200');
+});
+
+test('a 2xx with a large body is a success (the body is read up to 64 KiB and ignored)', { timeout: 30_000 }, async () => {
+  rx.scriptEach('/big', [{ status: 200, body: 'x'.repeat(1 << 20) }, { status: 204 }], { after: 500 });
+  const uuid = await send('/big');
+  await rx.waitFor(() => rx.attempts(uuid, 'submitted').length >= 1 && rx.attempts(uuid, 'delivered').length >= 1, 10_000, 'first attempts');
+  await sleep(INITIAL * 3);
+  assert.equal(rx.attempts(uuid, 'submitted').length, 1, 'a 200 with 1 MiB of body is not retried');
+  assert.equal(rx.attempts(uuid, 'delivered').length, 1, 'a 200 with 1 MiB of body is not retried');
+});
+
+test('the webhooks of one message are posted one at a time, in order, even with 8 in flight per receiver', { timeout: 30_000 }, async () => {
+  // Each answer takes 300 ms; the message's events are 30 and 60 ms apart (whatsapp: submitted,
+  // delivered, read). One at a time per message: they arrive in order, each after the previous
+  // was answered (decision 0005).
+  rx.scriptEach('/order', [{ status: 200, delayMs: 300 }]);
+  const uuid = assertAccepted(await herald.post(auth, { channel: 'whatsapp', message_type: 'text', to: number(), from: '447700900002', text: 'hi', webhook_url: rx.url('/order') })).message_uuid;
+  await rx.waitFor(() => rx.forMessage(uuid).length >= 3, 10_000, 'three webhooks');
+  const reqs = rx.forMessage(uuid);
+  assert.deepEqual(reqs.map((r) => r.json.status), ['submitted', 'delivered', 'read']);
+  for (const g of gaps(reqs)) assert.ok(g >= 280, `the next webhook of the message waited for the answer (${g} ms)`);
 });
 
 test('429 with Retry-After is honoured within [scheduled, 2 x scheduled]', { timeout: 30_000 }, async () => {

@@ -86,7 +86,7 @@ export class Receiver {
     return this;
   }
 
-  // entries: numbers (a status) or {status = 200, retryAfter, delayMs, body, headers, hang},
+  // entries: numbers (a status) or {status = 200, retryAfter, delayMs, body, headers, hang, reset},
   // one per request on `path`; once they are used up, every request gets `after`.
   script(path, entries, { after = 200 } = {}) {
     this.scripts.set(path, { entries: [...entries], after, each: false });
@@ -160,10 +160,11 @@ export class Receiver {
       }
       let entry = this.nextEntry(path, record);
       if (typeof entry === 'number') entry = { status: entry };
-      const { status = 200, retryAfter, delayMs = 0, body = '', headers = {}, hang = false } = entry;
-      record.answered = status;
+      const { status = 200, retryAfter, delayMs = 0, body = '', headers = {}, hang = false, reset = false } = entry;
+      record.answered = reset ? 'reset' : status;
       this.notify();
       if (hang) { this.held.add(res); return; }
+      if (reset) { req.socket.destroy(); return; } // connection dropped without an answer
       const answer = () => {
         if (res.destroyed) return;
         const h = { 'Content-Type': 'text/plain', ...headers };
