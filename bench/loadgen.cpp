@@ -420,6 +420,7 @@ struct Shared {
   Clock::time_point start;
   Clock::time_point end;         // no new request is sent at or after this
   Clock::time_point drain_end;   // in-flight requests still open now are abandoned
+  int64_t start_unix_ms = 0;     // `start` on the wall clock (to line up with server timestamps)
   std::atomic<uint64_t> next_n{0};      // closed loop: requests handed out
   std::atomic<uint64_t> next_slot{0};   // open loop: schedule slots handed out
   std::atomic<bool> capped{false};
@@ -879,6 +880,13 @@ std::string Report(const Shared& s, const Stats& st, double elapsed_s, bool abor
   std::snprintf(tmp, sizeof tmp, "\"duration_s\": %.3f, \"elapsed_s\": %.3f", o.duration_s,
                 elapsed_s);
   add(tmp);
+  // Wall-clock ms (Unix epoch) of the start of the load and of the last completion.
+  const auto last_ms =
+      s.start_unix_ms + std::chrono::duration_cast<std::chrono::milliseconds>(
+                            (st.last_completion > s.start ? st.last_completion : s.start) - s.start)
+                            .count();
+  add("\"start_unix_ms\": " + std::to_string(s.start_unix_ms) +
+      ", \"last_completion_unix_ms\": " + std::to_string(last_ms));
   add("\"sent\": " + std::to_string(st.sent));
   add("\"completed\": " + std::to_string(st.completed));
   add("\"ok\": " + std::to_string(st.ok));
@@ -965,6 +973,10 @@ int main(int argc, char** argv) {
   const auto drain = std::chrono::duration_cast<Nanos>(std::chrono::duration<double>(o.drain_s));
   // Connections are opened during the first 200 ms; the clock starts after them.
   shared->start = Clock::now() + std::chrono::milliseconds(200);
+  shared->start_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count() +
+                          200;
   shared->end = shared->start + duration;
   shared->drain_end = shared->end + drain;
 
