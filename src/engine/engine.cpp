@@ -107,6 +107,16 @@ std::optional<WebhookTask> ParseWebhookPayload(const std::string& payload) {
   return WebhookTask{std::string(url->as_string()), std::string(body->as_string())};
 }
 
+// The SMS segments of an item's text (for the webhook's sms.count_total); 1 if unreadable.
+int SmsSegments(const std::string& payload_json) {
+  boost::system::error_code ec;
+  json::value v = json::parse(payload_json, ec);
+  if (ec || !v.is_object()) return 1;
+  const json::value* text = v.as_object().if_contains("text");
+  if (text == nullptr || !text->is_string()) return 1;
+  return webhooks::SmsSegmentCount(text->as_string());
+}
+
 std::string WebhookPayload(const std::string& url, const std::string& body) {
   return json::serialize(json::object{{"url", url}, {"body", body}});
 }
@@ -719,6 +729,7 @@ class Engine::Impl {
       e.items_total = workflow->items_total;
     }
     e.webhook_version = m.webhook_version.value_or("v1");
+    if (m.channel == "sms") e.sms_count_total = SmsSegments(m.payload_json);
     return InsertJob(tx,
                      NewJob(kWebhook, m.uuid, m.application_id,
                             WebhookPayload(*url, webhooks::StatusWebhookBody(e)), now, now),

@@ -16,7 +16,7 @@ import {
 } from '../support/delivery.mjs';
 
 const N = {
-  plain: number(), transitions: number(), rcsRejected: number(), chain: number(), ttl: number(), ttlOk: number(),
+  plain: number(), long: number(), transitions: number(), rcsRejected: number(), chain: number(), ttl: number(), ttlOk: number(),
   late: number(), undeliverable: number(), provider: number(), retryOk: number(), allFail: number(),
   submitReject: number(), readThenDelivered: number(), rejectedAfterDelivered: number(),
   submittedRejected: number(), allRejected: number(), waNoRead: number(), skipped: number(),
@@ -83,6 +83,20 @@ const accept = async (body, a = auth) => assertAccepted(await herald.post(a, bod
 const sentHistory = (m) => m.events.map((e) => e.status).filter((s) => s !== 'queued' && s !== 'waiting');
 // All webhooks of a workflow, in arrival order.
 const workflowEvents = (wid) => rx.requests.filter((r) => r.json?.workflow?.workflow_id === wid).map((r) => r.json);
+
+test('a long SMS reports its segments in sms.count_total (GSM-7 160/153, UCS-2 70/67)', { timeout: 30_000 }, async () => {
+  // '€' is a GSM-7 extension character (2 septets); 'ж' needs UCS-2.
+  const cases = [['a'.repeat(160), '1'], ['a'.repeat(161), '2'], ['€'.repeat(80), '1'], ['€'.repeat(81), '2'],
+    ['ж'.repeat(70), '1'], ['ж'.repeat(71), '2']];
+  for (const [text, want] of cases) {
+    const { message_uuid: uuid } = await accept(sms(N.long, { text }));
+    const evs = await rx.waitForStatuses(uuid, ['submitted', 'delivered'], 10_000);
+    const submitted = evs.find((e) => e.status === 'submitted');
+    const delivered = evs.find((e) => e.status === 'delivered');
+    assert.equal(submitted.sms?.count_total, want, `${text.length} x ${text[0]}: submitted`);
+    assert.equal(delivered.sms?.count_total, want, `${text.length} x ${text[0]}: delivered`);
+  }
+});
 
 test('SMS: submitted then delivered, two signed v1 webhooks in order, and the history', { timeout: 30_000 }, async () => {
   const to = N.plain;
