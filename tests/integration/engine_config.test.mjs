@@ -3,6 +3,7 @@
 // and a bad configuration refused at start.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { Herald, basic, assertAccepted, sleep, runCli } from '../support/herald.mjs';
 import { Receiver } from '../support/receiver.mjs';
 import { fastConfig, number, sms, rcs } from '../support/delivery.mjs';
@@ -54,4 +55,11 @@ test('a bad engine/simulator configuration stops the start with exit code 2 nami
     assert.equal(r.code, 2, `${herald.configText} -> exit ${r.code}\n${r.stderr}`);
     assert.match(r.stderr, new RegExp(key), `the message names ${key}: ${r.stderr}`);
   }
+});
+
+test('examples/herald.toml (every key with its default) is accepted and the server starts', { timeout: 30_000 }, async () => {
+  // The file's listen and data_dir are overridden by the harness's flags (flags win).
+  const herald = await Herald.start({ config: readFileSync(new URL('../../examples/herald.toml', import.meta.url), 'utf8') });
+  cleanup.push(() => herald.close({ graceful: true }));
+  assert.equal((await herald.request('/readyz')).status, 200);
 });
