@@ -22,6 +22,17 @@ bool AdminTokenMatches(std::string_view configured, std::string_view authorizati
   return CRYPTO_memcmp(token->data(), configured.data(), configured.size()) == 0;
 }
 
+std::optional<net::HttpResponse> RequireAdmin(const ApiContext& ctx,
+                                              const net::HttpRequest& request) {
+  if (AdminTokenMatches(ctx.options.admin_token, request.Header("authorization"))) {
+    return std::nullopt;
+  }
+  return Unauthorized(ctx.options.admin_token.empty()
+                          ? "The admin API is disabled: no admin token is configured."
+                          : "A valid admin token is required.",
+                      request.request_id);
+}
+
 namespace {
 
 net::HttpResponse BadRequest(std::string_view detail, std::string_view rid) {
@@ -52,12 +63,7 @@ bool OptionalString(const json::object& o, std::string_view key,
 boost::asio::awaitable<net::HttpResponse> Admin(ApiContext& ctx, net::HttpRequest request,
                                                 std::string id) {
   const std::string& rid = request.request_id;
-  if (!AdminTokenMatches(ctx.options.admin_token, request.Header("authorization"))) {
-    co_return Unauthorized(ctx.options.admin_token.empty()
-                               ? "The admin API is disabled: no admin token is configured."
-                               : "A valid admin token is required.",
-                           rid);
-  }
+  if (auto refused = RequireAdmin(ctx, request)) co_return std::move(*refused);
   const std::string& method = request.method;
 
   json::object body;

@@ -7,19 +7,13 @@
 #include "api/handlers.hpp"
 #include "api/problem.hpp"
 #include "core/log.hpp"
+#include "engine/dead_letters.hpp"
 
 namespace herald::api {
 
 namespace json = boost::json;
 
 namespace {
-
-net::HttpResponse AdminUnauthorized(const ApiContext& ctx, std::string_view rid) {
-  return Unauthorized(ctx.options.admin_token.empty()
-                          ? "The admin API is disabled: no admin token is configured."
-                          : "A valid admin token is required.",
-                      rid);
-}
 
 net::HttpResponse InvalidRequest(std::string_view detail, std::string_view rid) {
   return Problem(422, std::string(kHeraldProblemPrefix) + "invalid-request", "Invalid request",
@@ -35,39 +29,19 @@ std::optional<json::value> ParseBody(const net::HttpRequest& request) {
   return v;
 }
 
-json::object DeadJobJson(const store::JobRow& j) {
-  json::object o{{"id", j.id},
-                 {"kind", j.kind},
-                 {"message_uuid", j.ref},
-                 {"application_id", j.application_id},
-                 {"attempts", j.attempt},
-                 {"last_error", j.last_error},
-                 {"created_at", FormatIso8601Millis(j.created_at_ms)},
-                 {"updated_at", FormatIso8601Millis(j.updated_at_ms)}};
-  boost::system::error_code ec;
-  json::value payload = json::parse(j.payload_json, ec);
-  if (!ec && payload.is_object()) {
-    if (const auto* url = payload.as_object().if_contains("url")) o["url"] = *url;
-  }
-  return o;
-}
-
 }  // namespace
 
 boost::asio::awaitable<net::HttpResponse> AdminSimulator(ApiContext& ctx, net::HttpRequest request,
                                                          std::string what) {
   const std::string& rid = request.request_id;
-  if (!AdminTokenMatches(ctx.options.admin_token, request.Header("authorization"))) {
-    co_return AdminUnauthorized(ctx, rid);
-  }
+  if (auto refused = RequireAdmin(ctx, request)) co_return std::move(*refused);
   if (!ctx.simulator_rules) co_return NotFound("The simulator is not configured.", rid);
   if (what == "rules") {
     if (request.method == "GET") {
       co_return JsonResponse(200, channels::simulator::RulesToJson(*ctx.simulator_rules->Get()));
     }
     if (request.method != "PUT") {
-      co_return Problem(405, std::string(kHeraldProblemPrefix) + "method-not-allowed",
-                        "Method Not Allowed", "Use GET or PUT.", rid);
+      co_return MethodNotAllowed("GET, PUT", rid);
     }
     if (!IsJsonContentType(request.Header("content-type"))) co_return UnsupportedMediaType(rid);
     auto body = ParseBody(request);
@@ -80,8 +54,7 @@ boost::asio::awaitable<net::HttpResponse> AdminSimulator(ApiContext& ctx, net::H
   }
   // what == "inbound": a message from a person, as if the provider had delivered it to us.
   if (request.method != "POST") {
-    co_return Problem(405, std::string(kHeraldProblemPrefix) + "method-not-allowed",
-                      "Method Not Allowed", "Use POST.", rid);
+    co_return MethodNotAllowed("POST", rid);
   }
   if (!IsJsonContentType(request.Header("content-type"))) co_return UnsupportedMediaType(rid);
   auto body = ParseBody(request);
@@ -124,13 +97,10 @@ boost::asio::awaitable<net::HttpResponse> AdminSimulator(ApiContext& ctx, net::H
 boost::asio::awaitable<net::HttpResponse> AdminWebhooks(ApiContext& ctx, net::HttpRequest request,
                                                         std::string id) {
   const std::string& rid = request.request_id;
-  if (!AdminTokenMatches(ctx.options.admin_token, request.Header("authorization"))) {
-    co_return AdminUnauthorized(ctx, rid);
-  }
+  if (auto refused = RequireAdmin(ctx, request)) co_return std::move(*refused);
   if (id.empty()) {
     if (request.method != "GET") {
-      co_return Problem(405, std::string(kHeraldProblemPrefix) + "method-not-allowed",
-                        "Method Not Allowed", "Use GET.", rid);
+      co_return MethodNotAllowed("GET", rid);
     }
     std::vector<store::JobRow> dead;
     store::TxFunction list = [&dead](store::Tx& tx) -> Result<void> {
@@ -141,12 +111,11 @@ boost::asio::awaitable<net::HttpResponse> AdminWebhooks(ApiContext& ctx, net::Ht
       co_return StoreFailure(r.error(), rid);
     }
     json::array items;
-    for (const auto& j : dead) items.push_back(DeadJobJson(j));
+    for (const auto& j : dead) items.push_back(engine::DeadLetterJson(j));
     co_return JsonResponse(200, json::object{{"dead_letters", std::move(items)}});
   }
   if (request.method != "POST") {
-    co_return Problem(405, std::string(kHeraldProblemPrefix) + "method-not-allowed",
-                      "Method Not Allowed", "Use POST.", rid);
+    co_return MethodNotAllowed("POST", rid);
   }
   int64_t job_id = 0;
   for (char c : id) {
@@ -159,12 +128,7 @@ boost::asio::awaitable<net::HttpResponse> AdminWebhooks(ApiContext& ctx, net::Ht
     replayed.reset();
     HERALD_ASSIGN_OR_RETURN(auto job, tx.JobGet(job_id));
     if (!job || job->state != "dead") return {};
-    // A fresh start of the retry schedule: attempts and the 24 h window count from now.
-    job->state = "pending";
-    job->attempt = 0;
-    job->run_at_ms = now;
-    job->created_at_ms = now;
-    job->updated_at_ms = now;
+    engine::PrepareReplay(*job, now);
     HERALD_RETURN_IF_ERROR(tx.JobUpdate(*job).map([](bool) {}));
     replayed = job;
     return {};

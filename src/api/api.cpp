@@ -19,6 +19,8 @@ std::optional<std::string> Segment(std::string_view path, std::string_view prefi
   return std::string(rest);
 }
 
+}  // namespace
+
 net::HttpResponse MethodNotAllowed(std::string_view allow, std::string_view request_id) {
   net::HttpResponse res = Problem(405, std::string(kHeraldProblemPrefix) + "method-not-allowed",
                                   "Method Not Allowed",
@@ -27,8 +29,6 @@ net::HttpResponse MethodNotAllowed(std::string_view allow, std::string_view requ
   res.headers.emplace_back("Allow", std::string(allow));
   return res;
 }
-
-}  // namespace
 
 net::HttpResponse JsonResponse(int status, const boost::json::value& body) {
   net::HttpResponse res;

@@ -1,6 +1,7 @@
 // Internal to the api module: the handlers Api::Handle routes to, and what they share.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -28,6 +29,11 @@ struct ApiContext {
 
 // Constant-time check of `Authorization: Bearer <admin token>`; false when no token is set.
 bool AdminTokenMatches(std::string_view configured, std::string_view authorization);
+// The 401 for an admin route without the admin token; nullopt when the token matches.
+std::optional<net::HttpResponse> RequireAdmin(const ApiContext& ctx,
+                                              const net::HttpRequest& request);
+// 405 with an Allow header.
+net::HttpResponse MethodNotAllowed(std::string_view allow, std::string_view request_id);
 
 net::HttpResponse JsonResponse(int status, const boost::json::value& body);
 // True if the Content-Type is application/json (parameters such as charset allowed).

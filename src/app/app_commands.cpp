@@ -9,12 +9,12 @@
 #include <functional>
 #include <iostream>
 
-#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "api/applications.hpp"
 #include "app/config.hpp"
 #include "core/clock.hpp"
+#include "engine/dead_letters.hpp"
 #include "store/store.hpp"
 
 namespace herald::app {
@@ -182,26 +182,6 @@ int Migrate(const std::string& data_dir) {
   return 0;
 }
 
-namespace {
-
-boost::json::object DeadLetterJson(const store::JobRow& j) {
-  boost::json::object o{{"id", j.id},
-                        {"message_uuid", j.ref},
-                        {"application_id", j.application_id},
-                        {"attempts", j.attempt},
-                        {"last_error", j.last_error},
-                        {"created_at", FormatIso8601Millis(j.created_at_ms)},
-                        {"updated_at", FormatIso8601Millis(j.updated_at_ms)}};
-  boost::system::error_code ec;
-  boost::json::value payload = boost::json::parse(j.payload_json, ec);
-  if (!ec && payload.is_object()) {
-    if (const auto* url = payload.as_object().if_contains("url")) o["url"] = *url;
-  }
-  return o;
-}
-
-}  // namespace
-
 int WebhooksList(const std::string& data_dir) {
   auto db = Open(data_dir);
   if (!db) return Fail(db.error());
@@ -211,7 +191,7 @@ int WebhooksList(const std::string& data_dir) {
     return {};
   });
   if (!r) return Fail(r.error());
-  for (const auto& j : dead) Print(DeadLetterJson(j));
+  for (const auto& j : dead) Print(engine::DeadLetterJson(j));
   return 0;
 }
 
@@ -243,11 +223,7 @@ int WebhooksReplay(const std::string& data_dir, const std::vector<int64_t>& ids,
       if (!unknown.empty()) return {};  // all or nothing
     }
     for (auto& job : jobs) {
-      job.state = "pending";
-      job.attempt = 0;
-      job.run_at_ms = now;
-      job.created_at_ms = now;
-      job.updated_at_ms = now;
+      engine::PrepareReplay(job, now);
       HERALD_RETURN_IF_ERROR(tx.JobUpdate(job).map([](bool) {}));
       ++replayed;
     }

@@ -6,6 +6,7 @@
 #include <array>
 #include <cstring>
 #include <stdexcept>
+#include <utility>
 
 #include <openssl/rand.h>
 
@@ -67,12 +68,9 @@ std::string IdRandomBytes(size_t length) {
   return out;
 }
 
-}  // namespace
-
-std::string NewUuid() {
-  std::string b = IdRandomBytes(16);
-  b[6] = static_cast<char>((b[6] & 0x0f) | 0x40);
-  b[8] = static_cast<char>((b[8] & 0x3f) | 0x80);
+// "xxxxxxxx-xxxx-Vxxx-Nxxx-xxxxxxxxxxxx" of 16 bytes whose version and variant bits are set.
+std::string FormatUuid(std::string b) {
+  b[8] = static_cast<char>((b[8] & 0x3f) | 0x80);  // RFC 9562 variant
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
   out.reserve(36);
@@ -85,22 +83,20 @@ std::string NewUuid() {
   return out;
 }
 
+}  // namespace
+
+std::string NewUuid() {
+  std::string b = IdRandomBytes(16);
+  b[6] = static_cast<char>((b[6] & 0x0f) | 0x40);
+  return FormatUuid(std::move(b));
+}
+
 std::string NewUuidV7(int64_t unix_ms) {
   std::string b = IdRandomBytes(16);
   const auto ms = static_cast<uint64_t>(unix_ms < 0 ? 0 : unix_ms);
   for (int i = 0; i < 6; ++i) b[i] = static_cast<char>((ms >> (8 * (5 - i))) & 0xff);
   b[6] = static_cast<char>((b[6] & 0x0f) | 0x70);
-  b[8] = static_cast<char>((b[8] & 0x3f) | 0x80);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(36);
-  for (size_t i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
-    auto c = static_cast<unsigned char>(b[i]);
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 0x0f]);
-  }
-  return out;
+  return FormatUuid(std::move(b));
 }
 
 bool IsUuid(std::string_view s) {

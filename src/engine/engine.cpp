@@ -392,6 +392,15 @@ class Engine::Impl {
     co_return true;
   }
 
+  // Deletes a job that has nothing left to do.
+  static asio::awaitable<void> Forget(Impl* self, JobRow job) {
+    TxFunction drop = [&job](Tx& tx) -> Result<void> {
+      return tx.JobDelete(job.id).map([](bool) {});
+    };
+    std::vector<JobRow> none;
+    co_await Commit(self, std::move(drop), &none, job);  // a copy: `drop` reads `job`
+  }
+
   // The application's keys and URLs for a job's transaction; false if the store failed (the
   // job was put back).
   static asio::awaitable<bool> ResolveApp(Impl* self, const JobRow* job, AppKeys* out) {
@@ -418,10 +427,7 @@ class Engine::Impl {
     std::vector<JobRow> created;
     if (!message || message->state != "queued") {
       // Already sent (a duplicate after a crash) or revoked: nothing to do but forget the job.
-      TxFunction drop = [&job](Tx& tx) -> Result<void> {
-        return tx.JobDelete(job.id).map([](bool) {});
-      };
-      co_await Commit(self, std::move(drop), &created, job);
+      co_await Forget(self, std::move(job));
       co_return;
     }
 
@@ -572,7 +578,6 @@ class Engine::Impl {
     auto task = ParseWebhookPayload(job.payload_json);
     std::string app_id = job.application_id;
     auto app = co_await self->LoadAppKeys(std::move(app_id));
-    std::vector<JobRow> none;
     if (!app) {
       self->ReleaseWebhookSlot(origin, job.ref);
       self->RetryLater(std::move(job));
@@ -581,10 +586,7 @@ class Engine::Impl {
     if (!task || !*app) {
       self->ReleaseWebhookSlot(origin, job.ref);
       // A broken payload, or the application was deleted: nothing can ever deliver this.
-      TxFunction drop = [&job](Tx& tx) -> Result<void> {
-        return tx.JobDelete(job.id).map([](bool) {});
-      };
-      co_await Commit(self, std::move(drop), &none, job);  // a copy: `drop` reads `job`
+      co_await Forget(self, std::move(job));
       co_return;
     }
     const int64_t sent_at = self->clock_.NowMs();

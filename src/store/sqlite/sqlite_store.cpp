@@ -308,16 +308,11 @@ class SqliteTx final : public Tx {
   }
   Result<std::vector<ApplicationRow>> ApplicationList() override { return Many(kAppList, ReadApp); }
   Result<bool> ApplicationUpdate(const ApplicationRow& r) override {
-    HERALD_RETURN_IF_ERROR(RequireWrite());
-    HERALD_RETURN_IF_ERROR(Run(kAppUpdate, r.id, r.name, r.api_key, r.api_secret_hash,
-                               r.public_key_pem, r.signature_secret, r.status_url, r.inbound_url,
-                               r.updated_at_ms));
-    return sqlite3_changes(conn_->db()) > 0;
+    return Update(kAppUpdate, r.id, r.name, r.api_key, r.api_secret_hash, r.public_key_pem,
+                  r.signature_secret, r.status_url, r.inbound_url, r.updated_at_ms);
   }
   Result<bool> ApplicationDelete(std::string_view id) override {
-    HERALD_RETURN_IF_ERROR(RequireWrite());
-    HERALD_RETURN_IF_ERROR(Run(kAppDelete, id));
-    return sqlite3_changes(conn_->db()) > 0;
+    return Update(kAppDelete, id);
   }
 
   Result<void> WorkflowInsert(const WorkflowRow& w, const std::vector<MessageRow>& ms) override {
@@ -350,10 +345,7 @@ class SqliteTx final : public Tx {
     return One(kMsgLoad, ReadMessage, uuid);
   }
   Result<bool> MessageUpdate(const MessageRow& m) override {
-    HERALD_RETURN_IF_ERROR(RequireWrite());
-    HERALD_RETURN_IF_ERROR(
-        Run(kMsgUpdate, m.uuid, m.state, m.connector, m.provider_message_id, m.updated_at_ms));
-    return sqlite3_changes(conn_->db()) > 0;
+    return Update(kMsgUpdate, m.uuid, m.state, m.connector, m.provider_message_id, m.updated_at_ms);
   }
   Result<std::optional<MessageRow>> MessageFindByProviderId(std::string_view connector,
                                                             std::string_view id) override {
@@ -361,17 +353,13 @@ class SqliteTx final : public Tx {
   }
   Result<bool> WorkflowSetState(std::string_view id, std::string_view state,
                                 int64_t now_ms) override {
-    HERALD_RETURN_IF_ERROR(RequireWrite());
-    HERALD_RETURN_IF_ERROR(Run(kWfSetState, id, state, now_ms));
-    return sqlite3_changes(conn_->db()) > 0;
+    return Update(kWfSetState, id, state, now_ms);
   }
   Result<int64_t> MessageEventInsert(const MessageEventRow& e) override {
-    HERALD_RETURN_IF_ERROR(RequireWrite());
     std::optional<int64_t> code;
     if (e.error_code) code = *e.error_code;
-    HERALD_RETURN_IF_ERROR(Run(kEventInsert, e.message_uuid, e.application_id, e.status, code,
-                               e.error_detail, e.late, e.at_ms));
-    return static_cast<int64_t>(sqlite3_last_insert_rowid(conn_->db()));
+    return Insert(kEventInsert, e.message_uuid, e.application_id, e.status, code, e.error_detail,
+                  e.late, e.at_ms);
   }
   Result<std::vector<MessageEventRow>> MessageEventList(std::string_view app,
                                                         std::string_view uuid) override {
@@ -388,33 +376,22 @@ class SqliteTx final : public Tx {
   }
   Result<bool> InboundSetState(std::string_view uuid, std::string_view state,
                                int64_t now_ms) override {
-    HERALD_RETURN_IF_ERROR(RequireWrite());
-    HERALD_RETURN_IF_ERROR(Run(kInboundSetState, uuid, state, now_ms));
-    return sqlite3_changes(conn_->db()) > 0;
+    return Update(kInboundSetState, uuid, state, now_ms);
   }
   Result<int64_t> JobInsert(const JobRow& j) override {
-    HERALD_RETURN_IF_ERROR(RequireWrite());
-    HERALD_RETURN_IF_ERROR(Run(kJobInsert, j.kind, j.ref, j.application_id, j.payload_json,
-                               j.state, j.attempt, j.run_at_ms, j.last_error, j.created_at_ms,
-                               j.updated_at_ms));
-    return static_cast<int64_t>(sqlite3_last_insert_rowid(conn_->db()));
+    return Insert(kJobInsert, j.kind, j.ref, j.application_id, j.payload_json, j.state, j.attempt,
+                  j.run_at_ms, j.last_error, j.created_at_ms, j.updated_at_ms);
   }
   Result<std::optional<JobRow>> JobGet(int64_t id) override { return One(kJobGet, ReadJob, id); }
   Result<bool> JobDelete(int64_t id) override {
-    HERALD_RETURN_IF_ERROR(RequireWrite());
-    HERALD_RETURN_IF_ERROR(Run(kJobDelete, id));
-    return sqlite3_changes(conn_->db()) > 0;
+    return Update(kJobDelete, id);
   }
   Result<int64_t> JobDeleteByRef(std::string_view kind, std::string_view ref) override {
-    HERALD_RETURN_IF_ERROR(RequireWrite());
-    HERALD_RETURN_IF_ERROR(Run(kJobDeleteByRef, kind, ref));
-    return static_cast<int64_t>(sqlite3_changes(conn_->db()));
+    return Delete(kJobDeleteByRef, kind, ref);
   }
   Result<bool> JobUpdate(const JobRow& j) override {
-    HERALD_RETURN_IF_ERROR(RequireWrite());
-    HERALD_RETURN_IF_ERROR(Run(kJobUpdate, j.id, j.state, j.attempt, j.run_at_ms, j.payload_json,
-                               j.last_error, j.updated_at_ms, j.created_at_ms));
-    return sqlite3_changes(conn_->db()) > 0;
+    return Update(kJobUpdate, j.id, j.state, j.attempt, j.run_at_ms, j.payload_json, j.last_error,
+                  j.updated_at_ms, j.created_at_ms);
   }
   Result<std::vector<JobRow>> JobListPendingUpdatedSince(int64_t since_ms) override {
     return Many(kJobPendingSince, ReadJob, since_ms);
@@ -438,9 +415,7 @@ class SqliteTx final : public Tx {
                r.created_at_ms);
   }
   Result<int64_t> IdempotencyPrune(int64_t before_ms) override {
-    HERALD_RETURN_IF_ERROR(RequireWrite());
-    HERALD_RETURN_IF_ERROR(Run(kIdemPrune, before_ms));
-    return static_cast<int64_t>(sqlite3_changes(conn_->db()));
+    return Delete(kIdemPrune, before_ms);
   }
 
   Result<void> Commit() override {
@@ -460,6 +435,25 @@ class SqliteTx final : public Tx {
       return MakeError(Errc::kInternal, "write in a read transaction");
     }
     return {};
+  }
+
+  // A write statement in a write transaction, answering whether it changed a row (Update), how
+  // many it deleted (Delete) or the new row's id (Insert).
+  template <class... Args>
+  Result<int64_t> Delete(const char* sql, const Args&... args) {
+    HERALD_RETURN_IF_ERROR(RequireWrite());
+    HERALD_RETURN_IF_ERROR(Run(sql, args...));
+    return static_cast<int64_t>(sqlite3_changes(conn_->db()));
+  }
+  template <class... Args>
+  Result<bool> Update(const char* sql, const Args&... args) {
+    return Delete(sql, args...).map([](int64_t n) { return n > 0; });
+  }
+  template <class... Args>
+  Result<int64_t> Insert(const char* sql, const Args&... args) {
+    HERALD_RETURN_IF_ERROR(RequireWrite());
+    HERALD_RETURN_IF_ERROR(Run(sql, args...));
+    return static_cast<int64_t>(sqlite3_last_insert_rowid(conn_->db()));
   }
 
   // Every statement error marks the transaction failed (see Commit).

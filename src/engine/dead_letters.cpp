@@ -1,0 +1,34 @@
+#include "engine/dead_letters.hpp"
+
+#include <boost/json/parse.hpp>
+
+#include "core/clock.hpp"
+
+namespace herald::engine {
+
+boost::json::object DeadLetterJson(const store::JobRow& job) {
+  boost::json::object o{{"id", job.id},
+                        {"kind", job.kind},
+                        {"message_uuid", job.ref},
+                        {"application_id", job.application_id},
+                        {"attempts", job.attempt},
+                        {"last_error", job.last_error},
+                        {"created_at", FormatIso8601Millis(job.created_at_ms)},
+                        {"updated_at", FormatIso8601Millis(job.updated_at_ms)}};
+  boost::system::error_code ec;
+  boost::json::value payload = boost::json::parse(job.payload_json, ec);
+  if (!ec && payload.is_object()) {
+    if (const auto* url = payload.as_object().if_contains("url")) o["url"] = *url;
+  }
+  return o;
+}
+
+void PrepareReplay(store::JobRow& job, int64_t now_ms) {
+  job.state = "pending";
+  job.attempt = 0;
+  job.run_at_ms = now_ms;
+  job.created_at_ms = now_ms;
+  job.updated_at_ms = now_ms;
+}
+
+}  // namespace herald::engine
