@@ -5,6 +5,7 @@
 
 #include "api/handlers.hpp"
 #include "api/problem.hpp"
+#include "channels/connector.hpp"
 #include "core/log.hpp"
 
 namespace herald::api {
@@ -104,6 +105,16 @@ class Api::Impl {
       std::string id(path.substr(kPrefix, path.size() - kPrefix - std::string_view("/replay").size()));
       if (id.empty()) co_return NotFound("No such resource.", request.request_id);
       co_return co_await AdminWebhooks(ctx_, std::move(request), std::move(id));
+    }
+    // Provider callbacks (receipts, inbound, verification handshakes): the connector named by
+    // the first segment checks the provider's signature and answers (channels/connector.hpp).
+    if (path.rfind("/providers/", 0) == 0) {
+      std::string_view rest = path.substr(std::string_view("/providers/").size());
+      std::string name(rest.substr(0, rest.find('/')));
+      channels::Connector* connector =
+          ctx_.options.find_connector && !name.empty() ? ctx_.options.find_connector(name) : nullptr;
+      if (connector == nullptr) co_return NotFound("No such connector.", request.request_id);
+      co_return co_await connector->OnCallback(std::move(request));
     }
     if (path == "/healthz") {
       co_return JsonResponse(200, boost::json::object{{"status", "ok"}});

@@ -11,9 +11,12 @@
 //   GET|PATCH|DELETE /admin/v1/applications/{id}
 //   GET|PUT /admin/v1/simulator/rules, POST /admin/v1/simulator/inbound
 //   GET /admin/v1/webhooks/dead, POST /admin/v1/webhooks/dead/{id}/replay
+//   ANY  /providers/{connector}/...          provider callbacks, checked by the connector
 //
 // Thread-safe: Handle may run concurrently on many strands.
 #pragma once
+
+#include <functional>
 
 #include <memory>
 #include <string>
@@ -27,6 +30,9 @@
 namespace herald::engine {
 class Engine;
 }
+namespace herald::channels {
+class Connector;
+}
 namespace herald::channels::simulator {
 class SimulatorRules;
 }
@@ -37,6 +43,8 @@ struct ApiOptions {
   std::string admin_token;                 // empty: the admin API answers 401 to everyone
   int64_t idempotency_window_ms = 24LL * 3600 * 1000;
   int64_t auth_cache_ttl_ms = 2000;
+  // Finds the connector a provider callback (/providers/NAME/...) is for; null: none.
+  std::function<channels::Connector*(std::string_view name)> find_connector;
 };
 
 class Api {

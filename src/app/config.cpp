@@ -1,5 +1,7 @@
 #include "app/config.hpp"
 
+#include "channels/factory.hpp"
+
 #include <charconv>
 #include <filesystem>
 #include <system_error>
@@ -109,13 +111,10 @@ Result<void> ApplyConnectors(const toml::table& t, const std::string& path, Serv
     std::string name(key.str());
     const toml::table* c = node.as_table();
     if (c == nullptr) return tl::make_unexpected(KeyError(path, "connectors." + name, "must be a table"));
-    HERALD_RETURN_IF_ERROR(CheckKeys(*c, path, "connectors." + name, {"type"}));
-    auto type = c->get("type") ? c->get("type")->value<std::string>() : std::nullopt;
-    if (!type || *type != "simulator") {
-      return tl::make_unexpected(KeyError(path, "connectors." + name + ".type",
-                                          "must be \"simulator\" (the only connector type so far)"));
+    if (auto ok = channels::ValidateConnectorSettings(name, *c); !ok) {
+      return MakeError(Errc::kInvalidArgument, path + ": " + ok.error().message);
     }
-    config.connectors[name] = *type;
+    config.connectors[name] = *c;
   }
   return {};
 }
@@ -193,6 +192,13 @@ Result<void> ApplyTomlFile(const std::string& path, ServeConfig& config) {
       auto v = node.value<std::string>();
       if (!v) return type_error(k, "a string");
       config.admin_token = *v;
+    } else if (k == "public_url") {
+      auto v = node.value<std::string>();
+      if (!v || (!v->starts_with("http://") && !v->starts_with("https://"))) {
+        return type_error(k, "an http:// or https:// URL");
+      }
+      config.public_url = *v;
+      while (config.public_url.ends_with('/')) config.public_url.pop_back();
     } else if (k == "log_level") {
       auto v = node.value<std::string>();
       if (!v) return type_error(k, "a string");

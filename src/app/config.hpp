@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 
+#include <toml++/toml.h>
+
 #include "channels/simulator/rules.hpp"
 #include "core/result.hpp"
 #include "engine/engine.hpp"
@@ -22,6 +24,9 @@ struct ServeConfig {
   int io_threads = 1;
   std::string admin_token;         // empty: admin API disabled
   std::string log_level = "info";
+  // Where providers reach this server (callback URLs such as Kannel's dlr-url); empty: the
+  // listening address.
+  std::string public_url;
   size_t max_body_bytes = 256 * 1024;
   std::string sqlite_synchronous = "FULL";  // FULL (power-loss durable) | NORMAL
 
@@ -30,8 +35,9 @@ struct ServeConfig {
   // [webhooks] HTTP client settings.
   int64_t webhook_connect_timeout_ms = 3000;
   int64_t webhook_response_timeout_ms = 15000;
-  // [connectors.NAME] type = "simulator": extra connectors ("simulator" always exists).
-  std::map<std::string, std::string> connectors;
+  // [connectors.NAME]: extra connectors, each table as written (channels/factory.hpp checks
+  // and builds them; "simulator" always exists).
+  std::map<std::string, toml::table> connectors;
   // [routes] channel = [connector names]; a channel not listed uses ["simulator"].
   std::map<std::string, std::vector<std::string>> routes;
   // [simulator] defaults and rules (docs/simulator.md).

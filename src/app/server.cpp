@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "api/api.hpp"
+#include "channels/factory.hpp"
 #include "channels/simulator/simulator.hpp"
 #include "engine/engine.hpp"
 #include "engine/router.hpp"
@@ -65,15 +66,40 @@ int RunServer(const ServeConfig& config) {
   std::unique_ptr<store::Store> db = std::move(*opened);
   store::AsyncStore async_store(*db, store::AsyncStoreOptions{});
 
+  net::HttpClientOptions http_options_out;
+  http_options_out.connect_timeout_ms = config.webhook_connect_timeout_ms;
+  http_options_out.response_timeout_ms = config.webhook_response_timeout_ms;
+  http_options_out.per_endpoint_concurrency = config.engine.per_endpoint_concurrency;
+  net::HttpClient http_client(ioc.get_executor(), http_options_out);
+
+  // The engine needs the router, the connectors need the engine (their receipts sink): the
+  // router is filled after the engine exists and before it starts.
+  engine::Router router;
+  engine::Engine engine(ioc.get_executor(), async_store, SystemClock::Instance(), router,
+                        http_client, config.engine);
+
   // Connectors and routes: "simulator" always exists; [connectors.NAME] adds more.
   auto simulator_rules = std::make_shared<channels::simulator::SimulatorRules>(config.simulator);
+  channels::ConnectorContext context;
+  context.executor = ioc.get_executor();
+  context.http = &http_client;
+  context.sink = &engine;
+  context.simulator_rules = simulator_rules;
+  context.clock = &SystemClock::Instance();
+  // Set once the server has bound its port (the port may be 0: any free one).
+  auto bound_url = std::make_shared<std::string>(config.public_url);
+  context.public_base_url = [bound_url] { return *bound_url; };
   std::map<std::string, std::unique_ptr<channels::Connector>> connectors;
   connectors["simulator"] =
       std::make_unique<channels::simulator::Simulator>("simulator", simulator_rules);
-  for (const auto& [name, type] : config.connectors) {
-    connectors[name] = std::make_unique<channels::simulator::Simulator>(name, simulator_rules);
+  for (const auto& [name, settings] : config.connectors) {
+    auto made = channels::MakeConnector(name, settings, context);
+    if (!made) {
+      spdlog::critical("{}", made.error().message);
+      return 1;
+    }
+    connectors[name] = std::move(*made);
   }
-  engine::Router router;
   for (std::string_view channel : kChannels) {
     std::string ch(channel);
     auto route = config.routes.find(ch);
@@ -83,21 +109,17 @@ int RunServer(const ServeConfig& config) {
     }
     for (const auto& name : route->second) router.Add(ch, connectors.at(name).get());
   }
+  for (const auto& [name, c] : connectors) router.Register(c.get());
 
-  net::HttpClientOptions http_options_out;
-  http_options_out.connect_timeout_ms = config.webhook_connect_timeout_ms;
-  http_options_out.response_timeout_ms = config.webhook_response_timeout_ms;
-  http_options_out.per_endpoint_concurrency = config.engine.per_endpoint_concurrency;
-  net::HttpClient http_client(ioc.get_executor(), http_options_out);
-  engine::Engine engine(ioc.get_executor(), async_store, SystemClock::Instance(), router,
-                        http_client, config.engine);
   if (auto started = engine.Start(); !started) {
     spdlog::critical("cannot start the delivery engine: {}", started.error().message);
     return 1;
   }
+  for (auto& [name, c] : connectors) c->Start();
 
   api::ApiOptions api_options;
   api_options.admin_token = config.admin_token;
+  api_options.find_connector = [&router](std::string_view name) { return router.ByName(name); };
   api::Api api(async_store, SystemClock::Instance(), engine, simulator_rules, api_options);
 
   net::HttpServerOptions http_options;
@@ -111,6 +133,13 @@ int RunServer(const ServeConfig& config) {
     spdlog::critical("{}", port.error().message);
     return 1;
   }
+  if (bound_url->empty()) {
+    const std::string h = config.listen_host == "0.0.0.0" ? std::string("127.0.0.1")
+                          : config.listen_host == "::"    ? std::string("::1")
+                                                          : config.listen_host;
+    *bound_url = "http://" + (h.find(':') != std::string::npos ? "[" + h + "]" : h) + ":" +
+                 std::to_string(*port);
+  }
 
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
@@ -118,6 +147,7 @@ int RunServer(const ServeConfig& config) {
     spdlog::info("signal {}: stopping", signal);
     server.Stop();
     engine.Stop();
+    for (auto& [name, c] : connectors) c->Stop();
     asio::co_spawn(ioc, DrainThenStop(&server, &engine, &ioc), asio::detached);
   });
 

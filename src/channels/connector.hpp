@@ -25,6 +25,9 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include "core/result.hpp"
+#include "net/http_types.hpp"
+
 namespace herald::channels {
 
 // The message as a connector needs it. `payload_json` is the item exactly as the client sent
@@ -71,7 +74,22 @@ struct ProviderEvent {
   std::string error_detail;
   // status == "inbound": the reply. `to` is Herald's sender id, `from` the person.
   std::string channel, to, from, inbound_text;
+  // status == "inbound": the application it belongs to, when the connector knows it; else
+  // the engine gives it to the application of the latest message sent to `from` from `to`.
+  std::optional<std::string> application_id;
   int64_t at_ms = 0;                 // when the provider saw it (0: now)
+};
+
+// Where connectors hand receipts and inbound messages (the engine implements it).
+class ProviderEventSink {
+ public:
+  virtual ~ProviderEventSink() = default;
+  // Records the event durably and completes once it is committed: answer the provider (HTTP
+  // 200, SMPP deliver_sm_resp) only then, so a crash makes the provider retry instead of
+  // losing the receipt. Errc::kNotFound: no message has this provider id (yet: a receipt can
+  // overtake the submit response; the connector may retry it briefly, then drop it). Other
+  // errors (the store is unavailable): answer the provider with a retryable failure.
+  virtual boost::asio::awaitable<Result<void>> OnProviderEvent(ProviderEvent event) = 0;
 };
 
 class Connector {
@@ -83,6 +101,21 @@ class Connector {
   // Asks the provider to withdraw a message not yet delivered (RCS revoke). True if the
   // provider agreed; false if it is too late or the connector cannot revoke.
   virtual boost::asio::awaitable<bool> Revoke(std::string provider_message_id) = 0;
+
+  // Session connectors (SMPP) connect here and close in Stop(); Start() runs after the engine
+  // started, Stop() when the server stops. Defaults: nothing to do.
+  virtual void Start() {}
+  virtual void Stop() {}
+
+  // A provider's HTTP callback addressed to this connector: Herald routes every request to
+  // /providers/{connector name}/... here (receipts, inbound, verification handshakes). The
+  // connector checks the provider's signature or token itself; a bad or unsigned request
+  // gets a 4xx and changes nothing. Default: 404 (the connector takes no callbacks).
+  virtual boost::asio::awaitable<net::HttpResponse> OnCallback(net::HttpRequest request) {
+    (void)request;
+    co_return net::HttpResponse{404, "application/json",
+                                R"({"title":"This connector takes no callbacks."})", {}};
+  }
 };
 
 }  // namespace herald::channels

@@ -848,6 +848,79 @@ class Engine::Impl {
     co_return uuid;
   }
 
+  // A receipt or an inbound message from a connector: recorded in one transaction before
+  // the connector answers its provider.
+  static asio::awaitable<Result<void>> DoProviderEvent(Impl* self, channels::ProviderEvent ev) {
+    const int64_t now = self->clock_.NowMs();
+    if (ev.status == "inbound") co_return co_await DoProviderInbound(self, std::move(ev), now);
+    std::optional<MessageRow> found;
+    TxFunction find = [&found, &ev](Tx& tx) -> Result<void> {
+      if (ev.message_uuid) {
+        HERALD_ASSIGN_OR_RETURN(found, tx.MessageLoad(*ev.message_uuid));
+      } else {
+        HERALD_ASSIGN_OR_RETURN(found,
+                                tx.MessageFindByProviderId(ev.connector, ev.provider_message_id));
+      }
+      return {};
+    };
+    HERALD_CO_RETURN_IF_ERROR(co_await self->store_.Read(std::move(find)));
+    if (!found) {
+      co_return MakeError(Errc::kNotFound, "no message has provider id " + ev.provider_message_id +
+                                               " on connector " + ev.connector);
+    }
+    std::string keys_of = found->application_id;
+    HERALD_CO_ASSIGN_OR_RETURN(auto keys, co_await self->LoadAppKeys(std::move(keys_of)));
+    const AppKeys app = keys.value_or(AppKeys{});
+    const StatusInput in{ev.status, ev.error_code, ev.error_detail};
+    const std::string uuid = found->uuid;
+    std::vector<JobRow> created;
+    TxFunction write = [self, &uuid, &app, &in, &created, now](Tx& tx) -> Result<void> {
+      created.clear();
+      HERALD_ASSIGN_OR_RETURN(auto m, tx.MessageLoad(uuid));
+      if (!m) return {};  // deleted with its application meanwhile
+      return self->ApplyStatus(tx, *m, app, in, now, created);
+    };
+    HERALD_CO_RETURN_IF_ERROR(co_await self->store_.Write(std::move(write)));
+    self->Schedule(std::move(created));
+    co_return Result<void>{};
+  }
+
+  // An inbound message belongs to the connector's application when it says so, else to the
+  // application of the latest message sent to that person from that sender (the reply answers
+  // it). Nobody's: logged and dropped.
+  static asio::awaitable<Result<void>> DoProviderInbound(Impl* self, channels::ProviderEvent ev,
+                                                         int64_t now) {
+    std::string app_id = ev.application_id.value_or("");
+    if (app_id.empty()) {
+      std::optional<MessageRow> answered;
+      TxFunction find = [&answered, &ev](Tx& tx) -> Result<void> {
+        HERALD_ASSIGN_OR_RETURN(answered, tx.MessageFindLatestByPeer(ev.channel, ev.from, ev.to));
+        return {};
+      };
+      HERALD_CO_RETURN_IF_ERROR(co_await self->store_.Read(std::move(find)));
+      if (!answered) {
+        spdlog::info("engine: inbound {} message on connector {} matches no application; dropped",
+                     ev.channel, ev.connector);
+        co_return Result<void>{};
+      }
+      app_id = answered->application_id;
+    }
+    std::string keys_of = app_id;
+    HERALD_CO_ASSIGN_OR_RETURN(auto keys, co_await self->LoadAppKeys(std::move(keys_of)));
+    if (!keys) co_return Result<void>{};  // the application was deleted
+    const AppKeys app = *keys;
+    const std::string uuid = NewUuid();
+    std::vector<JobRow> created;
+    TxFunction write = [&](Tx& tx) -> Result<void> {
+      created.clear();
+      return self->RecordInbound(tx, app, app_id, ev.channel, ev.from, ev.to, ev.inbound_text,
+                                 uuid, now, created);
+    };
+    HERALD_CO_RETURN_IF_ERROR(co_await self->store_.Write(std::move(write)));
+    self->Schedule(std::move(created));
+    co_return Result<void>{};
+  }
+
   // ------------------------------------------------------------------ helpers
 
 
@@ -927,6 +1000,12 @@ asio::awaitable<Result<PatchResult>> Engine::Patch(std::string application_id, s
       impl_->strand_,
       Impl::DoPatch(impl_.get(), std::move(application_id), std::move(uuid), std::move(status)),
       asio::use_awaitable);
+}
+
+asio::awaitable<Result<void>> Engine::OnProviderEvent(channels::ProviderEvent event) {
+  co_return co_await asio::co_spawn(impl_->strand_,
+                                    Impl::DoProviderEvent(impl_.get(), std::move(event)),
+                                    asio::use_awaitable);
 }
 
 asio::awaitable<Result<std::string>> Engine::Inbound(std::string application_id,

@@ -20,6 +20,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
+#include "channels/connector.hpp"
 #include "core/clock.hpp"
 #include "core/result.hpp"
 #include "engine/router.hpp"
@@ -53,11 +54,11 @@ struct PatchResult {
   std::string reason;  // kInvalid: for the 422 problem
 };
 
-class Engine {
+class Engine final : public channels::ProviderEventSink {
  public:
   Engine(boost::asio::any_io_executor executor, store::AsyncStore& store, const Clock& clock,
          const Router& router, net::HttpClient& http, EngineOptions options);
-  ~Engine();
+  ~Engine() override;
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
@@ -81,6 +82,9 @@ class Engine {
   boost::asio::awaitable<Result<std::string>> Inbound(std::string application_id,
                                                       std::string channel, std::string from,
                                                       std::string to, std::string text);
+
+  // A connector's receipt or inbound message (channels::ProviderEventSink). Thread-safe.
+  boost::asio::awaitable<Result<void>> OnProviderEvent(channels::ProviderEvent event) override;
 
   struct Stats {
     uint64_t jobs_started = 0;

@@ -4,7 +4,10 @@ namespace herald::engine {
 
 void Router::Add(const std::string& channel, channels::Connector* connector) {
   routes_[channel].push_back(connector);
+  by_name_[connector->name()] = connector;
 }
+
+void Router::Register(channels::Connector* connector) { by_name_[connector->name()] = connector; }
 
 const std::vector<channels::Connector*>& Router::For(std::string_view channel) const {
   static const std::vector<channels::Connector*> kNone;
@@ -13,12 +16,8 @@ const std::vector<channels::Connector*>& Router::For(std::string_view channel) c
 }
 
 channels::Connector* Router::ByName(std::string_view name) const {
-  for (const auto& [channel, list] : routes_) {
-    for (auto* c : list) {
-      if (c->name() == name) return c;
-    }
-  }
-  return nullptr;
+  auto it = by_name_.find(name);
+  return it == by_name_.end() ? nullptr : it->second;
 }
 
 }  // namespace herald::engine

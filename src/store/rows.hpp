@@ -27,9 +27,16 @@ struct WorkflowRow {
   std::string application_id;
   int32_t items_total = 1;
   bool has_failover = false;      // workflow_id is shown to clients only when true
-  std::string state;              // "active" | "completed" | "failed"
+  std::string state;              // "active" | "completed" | "failed" | "revoked" |
+                                  // "cancelled" (escalation)
   int64_t created_at_ms = 0;
   int64_t updated_at_ms = 0;
+  // Which front door made the plan (architecture.md §3): "messages" (v1 failover),
+  // "dispatch" (v0.1), "escalation" (Herald's /v1/escalations).
+  std::string kind = "messages";
+  int32_t current_item = 1;       // the item whose outcome moves the plan; later ones wait
+  std::string plan_json = "{}";   // kind-specific options (escalation: people, keyword, ...)
+  std::string outcome_json = "{}";  // how it ended (escalation: who read or acknowledged)
   bool operator==(const WorkflowRow&) const = default;
 };
 
@@ -54,6 +61,14 @@ struct MessageRow {
   // Set when a connector took the message: who has it, and its id there (receipt correlation).
   std::optional<std::string> connector;
   std::optional<std::string> provider_message_id;
+  // Dispatch and escalation steps: the status that ends the plan with success ("delivered",
+  // "read"; "acknowledged": only an acknowledgement counts) and how long to wait for it after
+  // the send. Absent: a Messages v1 item (only rejection fails over).
+  std::optional<std::string> condition_status;
+  std::optional<int64_t> expiry_seconds;
+  std::optional<int64_t> expires_at_ms;   // set when the wait starts (for "time left")
+  std::optional<std::string> person;      // escalation: whose channel this step is
+  int32_t round = 1;                      // escalation: 1, then 2.. for repeats
   bool operator==(const MessageRow&) const = default;
 };
 

@@ -63,6 +63,13 @@ class Tx {
       std::string_view connector, std::string_view provider_message_id) = 0;
   virtual Result<bool> WorkflowSetState(std::string_view workflow_id, std::string_view state,
                                         int64_t now_ms) = 0;
+  // Writes state, current_item, outcome_json and updated_at_ms (the rest never changes).
+  virtual Result<bool> WorkflowUpdate(const WorkflowRow& row) = 0;
+  // The latest message of any application sent on `channel` to `to` from `from` (an inbound
+  // reply from `to` to our sender `from` answers it).
+  virtual Result<std::optional<MessageRow>> MessageFindLatestByPeer(std::string_view channel,
+                                                                    std::string_view to,
+                                                                    std::string_view from) = 0;
   // Appends to a message's history; returns the new event's id.
   virtual Result<int64_t> MessageEventInsert(const MessageEventRow& row) = 0;
   // The history of a message of `application_id`, oldest first (empty for another tenant's).
@@ -94,6 +101,10 @@ class Tx {
   virtual Result<std::vector<JobRow>> JobListPendingUpdatedSince(int64_t since_ms) = 0;
   // Every job in `state`, by run_at_ms then id; at most `limit` (0: no limit).
   virtual Result<std::vector<JobRow>> JobListByState(std::string_view state, int64_t limit) = 0;
+  // Pending jobs due at or before `until_ms`, after the cursor (run_at_ms, id) in that order,
+  // at most `limit`: how the engine pages timers into memory (bounded memory).
+  virtual Result<std::vector<JobRow>> JobListDue(int64_t after_run_at_ms, int64_t after_id,
+                                                 int64_t until_ms, int64_t limit) = 0;
 
   // --- idempotency keys ---
   // The row for (application_id, key) if it was created at or after `not_before_ms`.

@@ -105,6 +105,20 @@ CREATE TABLE job (
 CREATE INDEX job_by_state ON job(state, run_at_ms, id);
 CREATE INDEX job_by_ref ON job(ref, kind);
 )sql",
+    // 3: plans of three kinds (Messages failover, Dispatch, escalation): per-step conditions
+    // and deadlines, the current step, and replies matched to the message they answer.
+    R"sql(
+ALTER TABLE workflow ADD COLUMN kind TEXT NOT NULL DEFAULT 'messages';
+ALTER TABLE workflow ADD COLUMN current_item INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE workflow ADD COLUMN plan_json TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE workflow ADD COLUMN outcome_json TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE message ADD COLUMN condition_status TEXT;
+ALTER TABLE message ADD COLUMN expiry_seconds INTEGER;
+ALTER TABLE message ADD COLUMN expires_at_ms INTEGER;
+ALTER TABLE message ADD COLUMN person TEXT;
+ALTER TABLE message ADD COLUMN round INTEGER NOT NULL DEFAULT 1;
+CREATE INDEX message_by_peer ON message(to_addr, from_addr, channel, created_at_ms);
+)sql",
 };
 
 }  // namespace herald::store::sqlite

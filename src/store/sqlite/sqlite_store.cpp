@@ -135,13 +135,19 @@ ApplicationRow ReadApp(sqlite3_stmt* s) {
                         sqlite3_column_int64(s, 9)};
 }
 WorkflowRow ReadWorkflow(sqlite3_stmt* s) {
-  return WorkflowRow{Text(s, 0),
-                     Text(s, 1),
-                     static_cast<int32_t>(sqlite3_column_int64(s, 2)),
-                     sqlite3_column_int64(s, 3) != 0,
-                     Text(s, 4),
-                     sqlite3_column_int64(s, 5),
-                     sqlite3_column_int64(s, 6)};
+  WorkflowRow w;
+  w.id = Text(s, 0);
+  w.application_id = Text(s, 1);
+  w.items_total = static_cast<int32_t>(sqlite3_column_int64(s, 2));
+  w.has_failover = sqlite3_column_int64(s, 3) != 0;
+  w.state = Text(s, 4);
+  w.created_at_ms = sqlite3_column_int64(s, 5);
+  w.updated_at_ms = sqlite3_column_int64(s, 6);
+  w.kind = Text(s, 7);
+  w.current_item = static_cast<int32_t>(sqlite3_column_int64(s, 8));
+  w.plan_json = Text(s, 9);
+  w.outcome_json = Text(s, 10);
+  return w;
 }
 std::optional<int64_t> OptInt(sqlite3_stmt* s, int col) {
   if (sqlite3_column_type(s, col) == SQLITE_NULL) return std::nullopt;
@@ -167,6 +173,11 @@ MessageRow ReadMessage(sqlite3_stmt* s) {
   m.ttl_seconds = OptInt(s, 15);
   m.connector = OptText(s, 16);
   m.provider_message_id = OptText(s, 17);
+  m.condition_status = OptText(s, 18);
+  m.expiry_seconds = OptInt(s, 19);
+  m.expires_at_ms = OptInt(s, 20);
+  m.person = OptText(s, 21);
+  m.round = static_cast<int32_t>(sqlite3_column_int64(s, 22));
   return m;
 }
 MessageEventRow ReadEvent(sqlite3_stmt* s) {
@@ -207,9 +218,10 @@ JobRow ReadJob(sqlite3_stmt* s) {
 #define MSG_SELECT "SELECT uuid, workflow_id, application_id, item_number, channel, message_type, " \
                    "to_addr, from_addr, client_ref, state, payload_json, created_at_ms, "         \
                    "updated_at_ms, webhook_url, webhook_version, ttl_seconds, connector, "       \
-                   "provider_message_id FROM message "
+                   "provider_message_id, condition_status, expiry_seconds, expires_at_ms, person, " \
+                   "round FROM message "
 #define WF_SELECT "SELECT id, application_id, items_total, has_failover, state, created_at_ms, " \
-                  "updated_at_ms FROM workflow "
+                  "updated_at_ms, kind, current_item, plan_json, outcome_json FROM workflow "
 
 constexpr const char* kAppInsert =
     "INSERT INTO application (id, name, api_key, api_secret_hash, public_key_pem, "
@@ -224,12 +236,15 @@ constexpr const char* kAppUpdate =
 constexpr const char* kAppDelete = "DELETE FROM application WHERE id = ?1";
 constexpr const char* kWfInsert =
     "INSERT INTO workflow (id, application_id, items_total, has_failover, state, created_at_ms, "
-    "updated_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+    "updated_at_ms, kind, current_item, plan_json, outcome_json) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
 constexpr const char* kMsgInsert =
     "INSERT INTO message (uuid, workflow_id, application_id, item_number, channel, message_type, "
     "to_addr, from_addr, client_ref, state, payload_json, created_at_ms, updated_at_ms, "
-    "webhook_url, webhook_version, ttl_seconds, connector, provider_message_id) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)";
+    "webhook_url, webhook_version, ttl_seconds, connector, provider_message_id, condition_status, "
+    "expiry_seconds, expires_at_ms, person, round) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
+    "?19, ?20, ?21, ?22, ?23)";
 // Every tenant-owned lookup filters by application_id: another tenant's row is "absent".
 constexpr const char* kWfGet = WF_SELECT "WHERE id = ?2 AND application_id = ?1";
 constexpr const char* kMsgGet = MSG_SELECT "WHERE uuid = ?2 AND application_id = ?1";
@@ -245,8 +260,14 @@ constexpr const char* kIdemPrune = "DELETE FROM idempotency WHERE created_at_ms 
 // Delivery: the engine works for every tenant, so these do not filter by application.
 constexpr const char* kMsgLoad = MSG_SELECT "WHERE uuid = ?1";
 constexpr const char* kMsgUpdate =
-    "UPDATE message SET state = ?2, connector = ?3, provider_message_id = ?4, updated_at_ms = ?5 "
-    "WHERE uuid = ?1";
+    "UPDATE message SET state = ?2, connector = ?3, provider_message_id = ?4, updated_at_ms = ?5, "
+    "expires_at_ms = ?6 WHERE uuid = ?1";
+constexpr const char* kMsgLatestByPeer =
+    MSG_SELECT "WHERE to_addr = ?2 AND from_addr = ?3 AND channel = ?1 "
+    "ORDER BY created_at_ms DESC, rowid DESC LIMIT 1";
+constexpr const char* kWfUpdate =
+    "UPDATE workflow SET state = ?2, current_item = ?3, outcome_json = ?4, updated_at_ms = ?5 "
+    "WHERE id = ?1";
 constexpr const char* kMsgByProvider =
     MSG_SELECT "WHERE provider_message_id = ?2 AND connector = ?1";
 constexpr const char* kWfSetState =
@@ -280,6 +301,10 @@ constexpr const char* kJobUpdate =
 constexpr const char* kJobPendingSince =
     JOB_SELECT "WHERE state = 'pending' AND updated_at_ms >= ?1 ORDER BY id";
 constexpr const char* kJobListByState = JOB_SELECT "WHERE state = ?1 ORDER BY run_at_ms, id LIMIT ?2";
+// Row-value comparison walks job_by_state from the cursor on.
+constexpr const char* kJobListDue =
+    JOB_SELECT "WHERE state = 'pending' AND (run_at_ms, id) > (?1, ?2) AND run_at_ms <= ?3 "
+    "ORDER BY run_at_ms, id LIMIT ?4";
 
 constexpr const char* kBeginImmediate = "BEGIN IMMEDIATE";
 constexpr const char* kBegin = "BEGIN";
@@ -318,13 +343,15 @@ class SqliteTx final : public Tx {
   Result<void> WorkflowInsert(const WorkflowRow& w, const std::vector<MessageRow>& ms) override {
     HERALD_RETURN_IF_ERROR(RequireWrite());
     HERALD_RETURN_IF_ERROR(Run(kWfInsert, w.id, w.application_id, w.items_total, w.has_failover,
-                               w.state, w.created_at_ms, w.updated_at_ms));
+                               w.state, w.created_at_ms, w.updated_at_ms, w.kind, w.current_item,
+                               w.plan_json, w.outcome_json));
     for (const auto& m : ms) {
       HERALD_RETURN_IF_ERROR(Run(kMsgInsert, m.uuid, m.workflow_id, m.application_id,
                                  m.item_number, m.channel, m.message_type, m.to, m.from,
                                  m.client_ref, m.state, m.payload_json, m.created_at_ms,
                                  m.updated_at_ms, m.webhook_url, m.webhook_version, m.ttl_seconds,
-                                 m.connector, m.provider_message_id));
+                                 m.connector, m.provider_message_id, m.condition_status,
+                                 m.expiry_seconds, m.expires_at_ms, m.person, m.round));
     }
     return {};
   }
@@ -345,7 +372,16 @@ class SqliteTx final : public Tx {
     return One(kMsgLoad, ReadMessage, uuid);
   }
   Result<bool> MessageUpdate(const MessageRow& m) override {
-    return Update(kMsgUpdate, m.uuid, m.state, m.connector, m.provider_message_id, m.updated_at_ms);
+    return Update(kMsgUpdate, m.uuid, m.state, m.connector, m.provider_message_id, m.updated_at_ms,
+                  m.expires_at_ms);
+  }
+  Result<bool> WorkflowUpdate(const WorkflowRow& w) override {
+    return Update(kWfUpdate, w.id, w.state, w.current_item, w.outcome_json, w.updated_at_ms);
+  }
+  Result<std::optional<MessageRow>> MessageFindLatestByPeer(std::string_view channel,
+                                                            std::string_view to,
+                                                            std::string_view from) override {
+    return One(kMsgLatestByPeer, ReadMessage, channel, to, from);
   }
   Result<std::optional<MessageRow>> MessageFindByProviderId(std::string_view connector,
                                                             std::string_view id) override {
@@ -395,6 +431,10 @@ class SqliteTx final : public Tx {
   }
   Result<std::vector<JobRow>> JobListPendingUpdatedSince(int64_t since_ms) override {
     return Many(kJobPendingSince, ReadJob, since_ms);
+  }
+  Result<std::vector<JobRow>> JobListDue(int64_t after_run_at_ms, int64_t after_id,
+                                         int64_t until_ms, int64_t limit) override {
+    return Many(kJobListDue, ReadJob, after_run_at_ms, after_id, until_ms, limit);
   }
   Result<std::vector<JobRow>> JobListByState(std::string_view state, int64_t limit) override {
     return Many(kJobListByState, ReadJob, state, limit > 0 ? limit : int64_t{-1});

@@ -105,6 +105,14 @@ class FaultInjectingStore final : public Store {
                                   int64_t now_ms) override {
       return inner_->WorkflowSetState(id, state, now_ms);
     }
+    Result<bool> WorkflowUpdate(const WorkflowRow& row) override {
+      return inner_->WorkflowUpdate(row);
+    }
+    Result<std::optional<MessageRow>> MessageFindLatestByPeer(std::string_view channel,
+                                                              std::string_view to,
+                                                              std::string_view from) override {
+      return inner_->MessageFindLatestByPeer(channel, to, from);
+    }
     Result<int64_t> MessageEventInsert(const MessageEventRow& row) override {
       return inner_->MessageEventInsert(row);
     }
@@ -135,6 +143,10 @@ class FaultInjectingStore final : public Store {
     }
     Result<std::vector<JobRow>> JobListByState(std::string_view state, int64_t limit) override {
       return inner_->JobListByState(state, limit);
+    }
+    Result<std::vector<JobRow>> JobListDue(int64_t after_run_at_ms, int64_t after_id,
+                                           int64_t until_ms, int64_t limit) override {
+      return inner_->JobListDue(after_run_at_ms, after_id, until_ms, limit);
     }
     Result<void> Commit() override {
       if (mode_ == TxMode::kWrite && Take(owner_.fail_commits_)) {

@@ -561,6 +561,97 @@ TEST_P(StoreConformance, JobIdsAreNeverReused) {
   EXPECT_GT(third, second);
 }
 
+TEST_P(StoreConformance, JobListDuePagesByRunAtThenIdUpToTheHorizon) {
+  std::vector<int64_t> ids;
+  WRITE_AND_COMMIT({
+    for (int64_t at : {300, 100, 100, 200, 900}) {
+      JobRow j{0, "ttl", "m", "a1", "{}", "pending", 0, at, "", 1, 1};
+      ids.push_back(*tx.JobInsert(j));
+    }
+    JobRow dead{0, "webhook", "m", "a1", "{}", "dead", 0, 50, "", 1, 1};
+    ASSERT_TRUE(tx.JobInsert(dead));
+  });
+  auto tx = Begin(TxMode::kRead);
+  ASSERT_TRUE(tx);
+  // First page: the two due at 100 (id order), dead jobs never.
+  auto page = tx->JobListDue(INT64_MIN, INT64_MIN, 500, 2);
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->size(), 2u);
+  EXPECT_EQ((*page)[0].id, ids[1]);
+  EXPECT_EQ((*page)[1].id, ids[2]);
+  // Next page from the cursor: 200 then 300; 900 is beyond the horizon.
+  page = tx->JobListDue(100, ids[2], 500, 10);
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->size(), 2u);
+  EXPECT_EQ((*page)[0].run_at_ms, 200);
+  EXPECT_EQ((*page)[1].run_at_ms, 300);
+  // A cursor inside a run_at group skips only the ids up to it.
+  page = tx->JobListDue(100, ids[1], 100, 10);
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->size(), 1u);
+  EXPECT_EQ((*page)[0].id, ids[2]);
+}
+
+TEST_P(StoreConformance, WorkflowPlanFieldsRoundTripAndUpdate) {
+  WorkflowRow w = Wf("w1", "a1");
+  w.kind = "escalation";
+  w.current_item = 1;
+  w.plan_json = "{\"keyword\":\"ACK\"}";
+  MessageRow m1 = Msg("m1", "w1", "a1", 1);
+  m1.condition_status = "read";
+  m1.expiry_seconds = 600;
+  m1.person = "Tony";
+  m1.round = 2;
+  MessageRow m2 = Msg("m2", "w1", "a1", 2);
+  WRITE_AND_COMMIT({
+    ASSERT_TRUE(tx.ApplicationInsert(App("a1", "k1")));
+    ASSERT_TRUE(tx.WorkflowInsert(w, {m1, m2}));
+  });
+  WRITE_AND_COMMIT({
+    w.state = "completed";
+    w.current_item = 2;
+    w.outcome_json = "{\"by\":\"Tony\"}";
+    w.updated_at_ms = 3000;
+    EXPECT_TRUE(*tx.WorkflowUpdate(w));
+    m1.expires_at_ms = 5000;
+    m1.state = "submitted";
+    EXPECT_TRUE(*tx.MessageUpdate(m1));
+  });
+  auto tx = Begin(TxMode::kRead);
+  ASSERT_TRUE(tx);
+  auto got = tx->WorkflowGet("a1", "w1");
+  ASSERT_TRUE(got && *got);
+  EXPECT_EQ(**got, w);
+  auto msg = tx->MessageGet("a1", "m1");
+  ASSERT_TRUE(msg && *msg);
+  EXPECT_EQ(**msg, m1);
+  auto plain = tx->MessageGet("a1", "m2");
+  ASSERT_TRUE(plain && *plain);
+  EXPECT_FALSE((*plain)->condition_status);
+  EXPECT_EQ((*plain)->round, 1);
+}
+
+TEST_P(StoreConformance, LatestMessageByPeerIsTheNewestToThatPersonFromThatSender) {
+  MessageRow old_one = Msg("m1", "w1", "a1", 1);
+  MessageRow other_sender = Msg("m2", "w1", "a1", 2);
+  other_sender.from = "Other";
+  other_sender.created_at_ms = 9000;
+  MessageRow newer = Msg("m3", "w2", "a1", 1);
+  newer.created_at_ms = 5000;
+  WRITE_AND_COMMIT({
+    ASSERT_TRUE(tx.ApplicationInsert(App("a1", "k1")));
+    ASSERT_TRUE(tx.WorkflowInsert(Wf("w1", "a1"), {old_one, other_sender}));
+    ASSERT_TRUE(tx.WorkflowInsert(Wf("w2", "a1"), {newer}));
+  });
+  auto tx = Begin(TxMode::kRead);
+  ASSERT_TRUE(tx);
+  auto found = tx->MessageFindLatestByPeer("sms", "447700900000", "Herald");
+  ASSERT_TRUE(found && *found);
+  EXPECT_EQ((*found)->uuid, "m3");
+  EXPECT_FALSE(*tx->MessageFindLatestByPeer("whatsapp", "447700900000", "Herald"));
+  EXPECT_FALSE(*tx->MessageFindLatestByPeer("sms", "447700900001", "Herald"));
+}
+
 TEST_P(StoreConformance, PingSucceeds) { EXPECT_TRUE(store_->Ping()); }
 
 #undef WRITE_AND_COMMIT
