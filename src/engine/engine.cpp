@@ -158,21 +158,39 @@ class Engine::Impl {
         rng_(std::random_device{}()) {}
 
   Result<void> Start() {
-    std::vector<JobRow> pending;
-    TxFunction load = [&pending](Tx& tx) -> Result<void> {
-      HERALD_ASSIGN_OR_RETURN(pending, tx.JobListByState("pending", 0));
+    // Only the jobs due soon are held in memory (bounded: options_.max_held_jobs); the rest
+    // stay on disk and are paged in by Refill as they come due (decision 0006).
+    const int64_t now = clock_.NowMs();
+    std::vector<JobRow> due;
+    const int64_t limit = options_.max_held_jobs;
+    const int64_t until = now + options_.timer_window_ms;
+    TxFunction load = [&due, limit, until](Tx& tx) -> Result<void> {
+      HERALD_ASSIGN_OR_RETURN(due, tx.JobListDue(INT64_MIN, INT64_MIN, until, limit));
       return {};
     };
     HERALD_RETURN_IF_ERROR(store_.ReadSync(std::move(load)));
-    if (!pending.empty()) spdlog::info("engine: resuming {} pending job(s)", pending.size());
-    Schedule(std::move(pending));
+    AdvanceCursor(due, limit, until);
+    if (!due.empty()) spdlog::info("engine: resuming {} pending job(s) due now or soon", due.size());
+    Schedule(std::move(due));
     asio::co_spawn(strand_, Loop(this), [](std::exception_ptr e) {
       if (e) spdlog::critical("engine: scheduler loop ended with an exception");
     });
-    asio::co_spawn(strand_, Rescan(this), [](std::exception_ptr e) {
-      if (e) spdlog::critical("engine: rescan loop ended with an exception");
+    asio::co_spawn(strand_, Refill(this), [](std::exception_ptr e) {
+      if (e) spdlog::critical("engine: refill loop ended with an exception");
     });
     return {};
+  }
+
+  // After a page of due jobs was read up to `until`: a full page moves the cursor to its last
+  // row (more may wait at the same time), a short one means everything up to `until` is seen.
+  void AdvanceCursor(const std::vector<JobRow>& page, int64_t limit, int64_t until) {
+    if (static_cast<int64_t>(page.size()) >= limit && !page.empty()) {
+      cursor_at_ = page.back().run_at_ms;
+      cursor_id_ = page.back().id;
+    } else {
+      cursor_at_ = std::max(cursor_at_, until);
+      cursor_id_ = INT64_MAX;
+    }
   }
 
   void Stop() {
@@ -188,18 +206,31 @@ class Engine::Impl {
   // Adds jobs to the schedule. A job already held is skipped: the rescan may have found a
   // committed job before the transaction that created it got to schedule it (running it twice
   // would POST a webhook twice). `again` re-schedules a held job (RetryLater).
-  void Schedule(std::vector<JobRow> jobs, bool again = false) {
+  void Schedule(std::vector<JobRow> jobs, bool again = false, bool force = false) {
     if (jobs.empty()) return;
-    asio::dispatch(strand_, [this, again, jobs = std::move(jobs)]() mutable {
+    asio::dispatch(strand_, [this, again, force, jobs = std::move(jobs)]() mutable {
       int64_t earliest = INT64_MAX;
       for (auto& j : jobs) {
+        if (!again && !force && !Holds(j)) continue;  // on disk only: Refill pages it in
         if (!known_.insert(j.id).second && !again) continue;
         earliest = std::min(earliest, j.run_at_ms);
         queue_.emplace(j.run_at_ms, std::move(j));
       }
+
       // Wake the loop only when the new work is due before what it is waiting for.
       if (earliest < waiting_until_ms_) timer_.cancel();
     });
+  }
+
+  // Whether a committed job is kept in memory now. Jobs at or before the refill cursor must
+  // be (Refill will not read them again); later ones only while there is room and they are due
+  // within the window; while a refill read is in flight everything is kept, since the read's
+  // snapshot may predate their commit.
+  bool Holds(const JobRow& j) const {
+    if (j.run_at_ms < cursor_at_ || (j.run_at_ms == cursor_at_ && j.id <= cursor_id_)) return true;
+    if (reading_) return true;
+    return static_cast<int64_t>(known_.size()) < options_.max_held_jobs &&
+           j.run_at_ms <= clock_.NowMs() + options_.timer_window_ms;
   }
 
   Engine::Stats stats() const {
@@ -234,41 +265,64 @@ class Engine::Impl {
     }
   }
 
-  // Picks up pending jobs written by another process (`herald webhooks replay` beside a running
-  // server): every kRescanInterval, the pending rows updated since the last look that this
-  // engine does not hold. Jobs that finish while the read is in flight are remembered until it
-  // returns, so a snapshot taken just before their commit cannot resurrect them.
-  static asio::awaitable<void> Rescan(Impl* self) {
+  // Pages due jobs into memory and picks up jobs written by another process. Every
+  // kRescanInterval (sooner when the held jobs ran low):
+  //  - the pending jobs after the cursor due within the window, as many as there is room for;
+  //  - the pending rows updated since the last look that this engine does not hold
+  //    (`herald webhooks replay` beside a running server).
+  // Jobs that finish while a read is in flight are remembered until it returns, so a snapshot
+  // taken just before their commit cannot resurrect them.
+  static asio::awaitable<void> Refill(Impl* self) {
     int64_t since = self->clock_.NowMs();
     while (!self->stopping_) {
       self->rescan_timer_.expires_after(kRescanInterval);
       auto [ec] = co_await self->rescan_timer_.async_wait(asio::as_tuple(asio::use_awaitable));
       if (self->stopping_) break;
-      (void)ec;
+      (void)ec;  // cancelled: the held jobs ran low
       const int64_t now = self->clock_.NowMs();
-      std::vector<JobRow> rows;
-      TxFunction list = [&rows, since](Tx& tx) -> Result<void> {
-        HERALD_ASSIGN_OR_RETURN(rows, tx.JobListPendingUpdatedSince(since));
+      const int64_t room = self->options_.max_held_jobs - static_cast<int64_t>(self->known_.size());
+      const int64_t until = now + self->options_.timer_window_ms;
+      const int64_t after_at = self->cursor_at_, after_id = self->cursor_id_;
+      const bool page = room > 0 && (until > after_at || after_id != INT64_MAX);
+      std::vector<JobRow> due, updated;
+      TxFunction list = [&](Tx& tx) -> Result<void> {
+        if (page) {
+          HERALD_ASSIGN_OR_RETURN(due, tx.JobListDue(after_at, after_id, until, room));
+        }
+        HERALD_ASSIGN_OR_RETURN(updated, tx.JobListPendingUpdatedSince(since));
         return {};
       };
-      self->rescanning_ = true;
+      self->reading_ = true;
       auto read = co_await self->store_.Read(std::move(list));
-      self->rescanning_ = false;
-      std::unordered_set<int64_t> finished = std::move(self->finished_during_rescan_);
-      self->finished_during_rescan_.clear();
+      self->reading_ = false;
+      std::unordered_set<int64_t> finished = std::move(self->finished_during_read_);
+      self->finished_during_read_.clear();
       if (!read) continue;
+      if (page) self->AdvanceCursor(due, room, until);
       since = now - kRescanOverlapMs;  // rows committed while we read are seen next time
-      std::vector<JobRow> unknown;
-      for (auto& row : rows) {
-        if (!self->known_.contains(row.id) && !finished.contains(row.id)) {
-          unknown.push_back(std::move(row));
-        }
+      std::vector<JobRow> paged, others;
+      for (auto& row : due) {
+        if (!self->known_.contains(row.id) && !finished.contains(row.id)) paged.push_back(std::move(row));
       }
-      if (!unknown.empty()) {
-        spdlog::info("engine: picked up {} job(s) queued by another process", unknown.size());
-        self->Schedule(std::move(unknown));
+      for (auto& row : updated) {
+        if (!self->known_.contains(row.id) && !finished.contains(row.id)) others.push_back(std::move(row));
       }
+      if (!others.empty()) {
+        spdlog::debug("engine: found {} pending job(s) not held (another process, or on disk only)",
+                      others.size());
+      }
+      // Paged rows are held whatever the window (there was room for them); the others as any
+      // committed job (Holds): those before the cursor now, later ones when they come due.
+      self->Schedule(std::move(paged), /*again=*/false, /*force=*/true);
+      self->Schedule(std::move(others));
     }
+  }
+
+  // Held jobs ran below a quarter of the budget while more may wait on disk: refill now.
+  void MaybeRefillSoon() {
+    if (reading_ || stopping_) return;
+    const auto held = static_cast<int64_t>(known_.size());
+    if (held * 4 < options_.max_held_jobs && cursor_id_ != INT64_MAX) rescan_timer_.cancel();
   }
 
   void Wake() {
@@ -390,7 +444,8 @@ class Engine::Impl {
     }
     // Forget the finished job first: a retried webhook is scheduled again under the same id.
     self->known_.erase(job.id);
-    if (self->rescanning_) self->finished_during_rescan_.insert(job.id);
+    if (self->reading_) self->finished_during_read_.insert(job.id);
+    self->MaybeRefillSoon();
     self->Schedule(std::move(*created));
     co_return true;
   }
@@ -1206,9 +1261,13 @@ class Engine::Impl {
   std::unordered_map<std::string, Endpoint> endpoints_;
   // Messages with a webhook in flight, and their next webhooks in order.
   std::unordered_map<std::string, std::deque<JobRow>> webhook_refs_;
-  std::unordered_set<int64_t> known_;                // queued or running job ids
-  bool rescanning_ = false;                          // a Rescan read is in flight
-  std::unordered_set<int64_t> finished_during_rescan_;
+  std::unordered_set<int64_t> known_;                // held (queued or running) job ids
+  bool reading_ = false;                             // a Refill read is in flight
+  std::unordered_set<int64_t> finished_during_read_;
+  // Refill cursor: every pending job at or before (cursor_at_, cursor_id_) in (run_at, id)
+  // order is held or done; later ones may be on disk only.
+  int64_t cursor_at_ = INT64_MIN;
+  int64_t cursor_id_ = INT64_MIN;
   asio::steady_timer rescan_timer_{strand_};
   std::unordered_map<std::string, AppKeys> apps_;
 

@@ -3,8 +3,9 @@
 // transaction holding the new state, the status event, and the jobs it causes (transactional
 // outbox), so a crash at any point loses nothing: the next start re-reads the pending jobs.
 //
-// Scheduling (SQLite, one node): every pending job is kept in memory, loaded at Start() and
-// added by Schedule() after each commit that created jobs. Jobs run at least once.
+// Scheduling (SQLite, one node): the pending jobs due soon are held in memory — loaded at
+// Start(), added by Schedule() after each commit that created jobs, paged in from disk as they
+// come due — at most EngineOptions::max_held_jobs of them. Jobs run at least once.
 //
 // Threading: everything runs on the engine's own strand; Schedule() and the public coroutines
 // may be called from any thread/strand. Construct, Start(), ... Stop(), then destroy after the
@@ -45,6 +46,10 @@ struct EngineOptions {
   // Every plan wait (Dispatch expiry_time, escalation expiry_time and repeat_pause) is
   // multiplied by this: tests and `herald demo` turn minutes into milliseconds.
   double wait_scale = 1.0;
+  // Timers: jobs due within timer_window_ms are held in memory, at most max_held_jobs of
+  // them; the rest wait on disk and are paged in as they come due (bounded memory).
+  int64_t timer_window_ms = 60'000;
+  int64_t max_held_jobs = 50'000;
   // The last Dispatch item has no expiry_time: the dispatch ends with `error` if it is neither
   // delivered nor failed after this long (docs/dispatch.md).
   int64_t dispatch_last_item_wait_s = 86400;
