@@ -47,7 +47,7 @@ constexpr std::string_view kProviderEvent = kJobProviderEvent;
 constexpr std::string_view kWebhook = kJobWebhook;
 constexpr int64_t kAppCacheTtlMs = 2'000;  // as the API's application cache (docs/api.md)
 constexpr auto kRescanInterval = std::chrono::seconds(2);
-constexpr int64_t kRescanOverlapMs = 5'000;
+constexpr int64_t kRescanBatch = 10'000;  // rows per look for jobs of other processes
 
 JobRow NewJob(std::string_view kind, const std::string& ref, const std::string& app,
               std::string payload, int64_t run_at_ms, int64_t now_ms) {
@@ -164,12 +164,15 @@ class Engine::Impl {
     std::vector<JobRow> due;
     const int64_t limit = options_.max_held_jobs;
     const int64_t until = now + options_.timer_window_ms;
-    TxFunction load = [&due, limit, until](Tx& tx) -> Result<void> {
+    int64_t max_id = 0;
+    TxFunction load = [&due, &max_id, limit, until](Tx& tx) -> Result<void> {
+      HERALD_ASSIGN_OR_RETURN(max_id, tx.JobMaxId());
       HERALD_ASSIGN_OR_RETURN(due, tx.JobListDue(INT64_MIN, INT64_MIN, until, limit));
       return {};
     };
     HERALD_RETURN_IF_ERROR(store_.ReadSync(std::move(load)));
     AdvanceCursor(due, limit, until);
+    seen_id_ = max_id;  // jobs above it were written after this start: found by id
     if (!due.empty()) spdlog::info("engine: resuming {} pending job(s) due now or soon", due.size());
     Schedule(std::move(due));
     asio::co_spawn(strand_, Loop(this), [](std::exception_ptr e) {
@@ -268,12 +271,12 @@ class Engine::Impl {
   // Pages due jobs into memory and picks up jobs written by another process. Every
   // kRescanInterval (sooner when the held jobs ran low):
   //  - the pending jobs after the cursor due within the window, as many as there is room for;
-  //  - the pending rows updated since the last look that this engine does not hold
-  //    (`herald webhooks replay` beside a running server).
+  //  - the pending jobs with an id above the highest seen so far that this engine does not
+  //    hold (`herald webhooks replay` beside a running server inserts them): a primary-key
+  //    range, so it never scans the table.
   // Jobs that finish while a read is in flight are remembered until it returns, so a snapshot
   // taken just before their commit cannot resurrect them.
   static asio::awaitable<void> Refill(Impl* self) {
-    int64_t since = self->clock_.NowMs();
     while (!self->stopping_) {
       self->rescan_timer_.expires_after(kRescanInterval);
       auto [ec] = co_await self->rescan_timer_.async_wait(asio::as_tuple(asio::use_awaitable));
@@ -284,12 +287,13 @@ class Engine::Impl {
       const int64_t until = now + self->options_.timer_window_ms;
       const int64_t after_at = self->cursor_at_, after_id = self->cursor_id_;
       const bool page = room > 0 && (until > after_at || after_id != INT64_MAX);
+      const int64_t seen = self->seen_id_;
       std::vector<JobRow> due, updated;
       TxFunction list = [&](Tx& tx) -> Result<void> {
         if (page) {
           HERALD_ASSIGN_OR_RETURN(due, tx.JobListDue(after_at, after_id, until, room));
         }
-        HERALD_ASSIGN_OR_RETURN(updated, tx.JobListPendingUpdatedSince(since));
+        HERALD_ASSIGN_OR_RETURN(updated, tx.JobListPendingAfterId(seen, kRescanBatch));
         return {};
       };
       self->reading_ = true;
@@ -299,7 +303,7 @@ class Engine::Impl {
       self->finished_during_read_.clear();
       if (!read) continue;
       if (page) self->AdvanceCursor(due, room, until);
-      since = now - kRescanOverlapMs;  // rows committed while we read are seen next time
+      if (!updated.empty()) self->seen_id_ = std::max(self->seen_id_, updated.back().id);
       std::vector<JobRow> paged, others;
       for (auto& row : due) {
         if (!self->known_.contains(row.id) && !finished.contains(row.id)) paged.push_back(std::move(row));
@@ -1268,6 +1272,7 @@ class Engine::Impl {
   // order is held or done; later ones may be on disk only.
   int64_t cursor_at_ = INT64_MIN;
   int64_t cursor_id_ = INT64_MIN;
+  int64_t seen_id_ = 0;  // the highest job id looked at by id (jobs of other processes)
   asio::steady_timer rescan_timer_{strand_};
   std::unordered_map<std::string, AppKeys> apps_;
 
