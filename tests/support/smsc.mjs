@@ -68,7 +68,7 @@ export class Smsc {
 
   statsFor(systemId) {
     if (!this.stats.has(systemId)) {
-      this.stats.set(systemId, { submits: 0, accepted: 0, throttled: 0, receipts_sent: 0, receipts_acked: 0, first_submit_ms: null, last_receipt_ack_ms: null });
+      this.stats.set(systemId, { submits: 0, accepted: 0, throttled: 0, receipts_sent: 0, receipts_acked: 0, first_submit_ms: null, last_submit_ms: null, last_receipt_ack_ms: null });
     }
     return this.stats.get(systemId);
   }
@@ -192,6 +192,7 @@ export class Smsc {
     submit.n = n;
     this.accepted.push(submit);
     st.accepted++;
+    st.last_submit_ms = Date.now();
     const wantsReceipt = this.receipts && (pdu.registered_delivery & 0x01) && !rule.noReceipt;
     if (rule.early && wantsReceipt) {
       // The receipt overtakes the response: Herald sees deliver_sm before submit_sm_resp.
