@@ -290,6 +290,7 @@ port = $PORT_SMSC
 transceiver-mode = true
 smsc-username = kannel
 smsc-password = bench
+system-type = "VMA"
 max-pending-submits = $WINDOW
 enquire-link-interval = 30
 log-level = 2
