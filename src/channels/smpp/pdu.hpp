@@ -1,7 +1,7 @@
 // SMPP 3.4 PDU codec: the PDUs an ESME (client) needs — bind_transmitter/receiver/transceiver
 // (+resp), submit_sm(+resp), deliver_sm(+resp), enquire_link(+resp), unbind(+resp),
 // generic_nack — and their TLVs. Pure functions over bytes: no I/O, no Asio, no allocation
-// beyond the returned values. Decision 0006 says why this is ours and not libsmpp34.
+// beyond the returned values. Decision 0007 says why this is ours and not libsmpp34.
 //
 // Decoding never trusts the peer: every length is checked against the bytes present, C-Octet
 // strings must end within their field, and a PDU that does not parse is an error value (never

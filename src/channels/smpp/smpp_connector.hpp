@@ -1,5 +1,5 @@
 // The SMPP 3.4 connector (ESME): SMS through an SMS centre over a long-lived bound session
-// (docs/connectors/smpp.md, decision 0006).
+// (docs/connectors/smpp.md, decision 0007).
 //
 // Start() opens the session(s) — one transceiver, or a transmitter and a receiver — and keeps
 // them up: bind with system_id/password/system_type, enquire_link every enquire_link_s,
