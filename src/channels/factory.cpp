@@ -1,6 +1,7 @@
 #include "channels/factory.hpp"
 
 #include "channels/simulator/simulator.hpp"
+#include "channels/smpp/smpp_connector.hpp"
 
 namespace herald::channels {
 
@@ -21,6 +22,7 @@ struct TypeInfo {
 const std::vector<TypeInfo>& Types() {
   static const std::vector<TypeInfo> types = {
       {"simulator", {"type"}},
+      {"smpp", smpp::ConfigKeys()},
   };
   return types;
 }
@@ -44,6 +46,9 @@ Result<void> ValidateConnectorSettings(const std::string& name, const toml::tabl
             SettingError(name, std::string(key.str()), "unknown key for a " + *type + " connector"));
       }
     }
+    if (*type == "smpp") {
+      HERALD_RETURN_IF_ERROR(smpp::ParseConfig(name, settings));
+    }
     return {};
   }
   return tl::make_unexpected(SettingError(name, "type", "unknown type \"" + *type + "\" (one of " +
@@ -58,6 +63,11 @@ Result<std::unique_ptr<Connector>> MakeConnector(const std::string& name,
   if (type == "simulator") {
     return std::unique_ptr<Connector>(
         std::make_unique<simulator::Simulator>(name, context.simulator_rules));
+  }
+  if (type == "smpp") {
+    HERALD_ASSIGN_OR_RETURN(auto config, smpp::ParseConfig(name, settings));
+    return std::unique_ptr<Connector>(
+        std::make_unique<smpp::SmppConnector>(name, std::move(config), context));
   }
   return tl::make_unexpected(SettingError(name, "type", "unknown type \"" + type + "\""));
 }
