@@ -8,6 +8,8 @@
 #include "app/app_commands.hpp"
 #include "app/config.hpp"
 #include "app/server.hpp"
+#include "cli/demo_command.hpp"
+#include "cli/escalate_command.hpp"
 #include "core/log.hpp"
 #include "webhooks/listener.hpp"
 
@@ -142,10 +144,41 @@ int main(int argc, char** argv) {
   WebhooksCommands webhooks;
   AddWebhooksCommands(cli, webhooks);
 
+  // escalate
+  auto* escalate = cli.add_subcommand(
+      "escalate", "Run a dispatch-user-fallback config (case-2/case-3) as an escalation and "
+                  "follow it to the end (docs/escalations.md)");
+  herald::cli::EscalateOptions escalate_options;
+  escalate->add_option("config", escalate_options.config_path, "The config JSON file")
+      ->required();
+  escalate->add_option("--url", escalate_options.url, "Herald server")->capture_default_str();
+  escalate->add_option("--text", escalate_options.text, "The message; each person gets \"[NAME]: TEXT\"")
+      ->capture_default_str();
+  escalate->add_option("--interval-ms", escalate_options.interval_ms, "Polling interval")
+      ->capture_default_str();
+  escalate->add_option("--private-key", escalate_options.private_key_path,
+                       "PEM private key (default: APP.PRIVATE_KEY, relative to the config file)");
+  escalate->add_option("--app-id", escalate_options.app_id, "Application id (default: APP.APP_ID)");
+  escalate->add_option("--timeout-s", escalate_options.timeout_s,
+                       "Stop waiting after this long (default: the config's waits + a margin)");
+
+  // demo
+  auto* demo = cli.add_subcommand(
+      "demo", "Walk through an escalation on the simulator with compressed time");
+  herald::cli::DemoOptions demo_options;
+  demo->add_option("--speed", demo_options.speed, "How much faster time runs (1..1000)")
+      ->capture_default_str();
+  demo->add_option("--interval-ms", demo_options.interval_ms, "Polling interval")
+      ->capture_default_str();
+  demo->add_flag("--keep", demo_options.keep, "Keep the temporary directory (server logs)");
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return cli.exit(e);
+    const int code = cli.exit(e);
+    // escalate and demo document exit 2 for a usage error (1 means "nobody read it").
+    if (code != 0 && (escalate->parsed() || demo->parsed())) return 2;
+    return code;
   }
 
   if (serve->parsed()) return Serve(config_file, listen, data_dir, io_threads, admin_token, log_level);
@@ -156,5 +189,7 @@ int main(int argc, char** argv) {
   if (remove->parsed()) return herald::app::AppDelete(app_options);
   if (migrate->parsed()) return herald::app::Migrate(migrate_dir);
   if (webhooks.command->parsed()) return RunWebhooksCommand(webhooks);
+  if (escalate->parsed()) return herald::cli::EscalateCommand(escalate_options);
+  if (demo->parsed()) return herald::cli::DemoCommand(demo_options);
   return 2;
 }
