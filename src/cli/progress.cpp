@@ -99,6 +99,32 @@ std::optional<double> SecondsLeft(const json::value& current, int64_t now_ms) {
   return Number(current, "time_left_seconds");
 }
 
+bool IsSent(const json::value& step) {
+  std::string_view status = Field(step, "status");
+  return status != "waiting" && status != "skipped" && status != "queued";
+}
+
+// The earliest event timestamp of any step.
+std::optional<int64_t> FirstEventMs(const json::value& escalation) {
+  std::optional<int64_t> first;
+  const json::array* people = Array(escalation, "people");
+  if (people == nullptr) return first;
+  for (const auto& person : *people) {
+    const json::array* steps = Array(person, "steps");
+    if (steps == nullptr) continue;
+    for (const auto& step : *steps) {
+      const json::array* events = Array(step, "events");
+      if (events == nullptr) continue;
+      for (const auto& ev : *events) {
+        if (auto at = ParseIsoTimeMs(Field(ev, "timestamp")); at && (!first || *at < *first)) {
+          first = at;
+        }
+      }
+    }
+  }
+  return first;
+}
+
 std::string StepKey(const json::value& step, size_t person, size_t index) {
   std::string_view uuid = Field(step, "message_uuid");
   if (!uuid.empty()) return std::string(uuid);
@@ -196,12 +222,18 @@ std::vector<std::string> FinalReport(const json::value& escalation) {
     std::string line;
   };
   std::vector<Sent> sent;
+  size_t not_sent = 0;
   if (const json::array* people = Array(escalation, "people")) {
     for (const auto& person : *people) {
       std::string_view name = Field(person, "name");
       const json::array* steps = Array(person, "steps");
       if (steps == nullptr) continue;
       for (const auto& step : *steps) {
+        const json::array* evs = Array(step, "events");
+        if (!IsSent(step) && (evs == nullptr || evs->empty())) {
+          ++not_sent;
+          continue;
+        }
         int64_t at = INT64_MAX;
         if (const json::array* events = Array(step, "events"); events && !events->empty()) {
           at = ParseIsoTimeMs(Field(events->front(), "timestamp")).value_or(INT64_MAX);
@@ -222,13 +254,18 @@ std::vector<std::string> FinalReport(const json::value& escalation) {
     return a.at != b.at ? a.at < b.at : a.order < b.order;
   });
   for (auto& s : sent) lines.push_back(std::move(s.line));
+  if (not_sent > 0) {
+    lines.push_back(fmt::format("  ({} more step{} not sent)", not_sent, not_sent == 1 ? "" : "s"));
+  }
   return lines;
 }
 
 std::vector<std::string> ProgressTracker::Update(const json::value& escalation, int64_t now_ms) {
-  if (!origin_ms_) origin_ms_ = ParseIsoTimeMs(Field(escalation, "created_at"));
-  if (!origin_ms_) origin_ms_ = now_ms;
-  const int64_t origin = *origin_ms_;
+  // t+0 is the first event (created_at has only whole seconds); until there is one, nothing
+  // but the end can be printed, against created_at.
+  if (!origin_ms_) origin_ms_ = FirstEventMs(escalation);
+  const int64_t origin =
+      origin_ms_.value_or(ParseIsoTimeMs(Field(escalation, "created_at")).value_or(now_ms));
 
   const json::value* current = Member(escalation, "current");
   std::string current_key;
@@ -279,8 +316,13 @@ std::vector<std::string> ProgressTracker::Update(const json::value& escalation, 
       const json::value& ev = (*events)[i];
       const int64_t at = ParseIsoTimeMs(Field(ev, "timestamp")).value_or(now_ms);
       std::string what(Field(ev, "status"));
+      if (what == "expired") {
+        // Herald's own history entry for a wait that ran out: the step's outcome.
+        what = OutcomeWords(step, "expired");
+        outcomes_seen_.insert(ref.key + "\nexpired");
+      }
       const bool is_last = i + 1 == count;
-      if (is_last && current != nullptr && current_key == ref.key &&
+      if (is_last && Field(ev, "status") != "expired" && current != nullptr && current_key == ref.key &&
           Field(step, "outcome").empty() && !IsEnded(escalation)) {
         if (auto left = SecondsLeft(*current, now_ms)) {
           what = fmt::format("{:<11} (waiting for {}, {})", what, Condition(step), TimeLeft(*left));

@@ -128,7 +128,8 @@ TEST(ProgressTest, EventsSeenAcrossPollsArePrintedOnce) {
         "status": "submitted", "events": [{"status": "submitted",
         "timestamp": "2026-12-01T12:00:00.500Z"}]}]}]})"), kT0 + 600);
   ASSERT_EQ(first.size(), 1u);
-  EXPECT_EQ(first[0], "t+  0.5s  Tony     sms            submitted");
+  // t+0 is the first event, not created_at (whole seconds).
+  EXPECT_EQ(first[0], "t+  0.0s  Tony     sms            submitted");
   auto second = tracker.Update(json::parse(R"({"status": "failed",
       "created_at": "2026-12-01T12:00:00.000Z", "updated_at": "2026-12-01T12:00:01.000Z",
       "people": [{"name": "Tony", "steps": [{"channel": "sms", "message_uuid": "a",
@@ -137,9 +138,49 @@ TEST(ProgressTest, EventsSeenAcrossPollsArePrintedOnce) {
           {"status": "rejected", "timestamp": "2026-12-01T12:00:00.900Z"}]}]}]})"),
       kT0 + 1200);
   ASSERT_EQ(second.size(), 2u);
-  EXPECT_EQ(second[0], "t+  0.9s  Tony     sms            rejected");
+  EXPECT_EQ(second[0], "t+  0.4s  Tony     sms            rejected");
   EXPECT_EQ(second[1],
-            "t+  1.0s  failed: nobody read it: every step of every person failed or expired");
+            "t+  0.5s  failed: nobody read it: every step of every person failed or expired");
+}
+
+// The shape the server sends (api/plans.cpp): every step of the plan is listed (unsent ones
+// "waiting", then "skipped"), an expiry is an "expired" event, created_at has whole seconds.
+constexpr const char* kServerShape = R"({
+  "escalation_id": "e2", "status": "completed", "current": null,
+  "created_at": "2026-12-01T12:00:00Z", "updated_at": "2026-12-01T12:00:09Z",
+  "people": [{"name": "Tony", "steps": [
+    {"message_uuid": "m1", "channel": "messenger", "to": "tony-psid", "from": "p",
+     "status": "delivered", "condition_status": "read", "expiry_time": 300,
+     "expires_at": "2026-12-01T12:00:03.400Z", "outcome": "expired", "round": 1,
+     "events": [{"status": "submitted", "timestamp": "2026-12-01T12:00:00.400Z"},
+                {"status": "delivered", "timestamp": "2026-12-01T12:00:00.500Z"},
+                {"status": "expired", "timestamp": "2026-12-01T12:00:03.400Z"}]},
+    {"message_uuid": "m2", "channel": "sms", "to": "447700900001", "from": "Herald",
+     "status": "delivered", "condition_status": "read", "expiry_time": 300, "round": 1,
+     "events": [{"status": "submitted", "timestamp": "2026-12-01T12:00:03.410Z"},
+                {"status": "delivered", "timestamp": "2026-12-01T12:00:03.600Z"}]}]},
+   {"name": "Michael", "steps": [
+    {"message_uuid": "m3", "channel": "viber_service", "to": "447700900002", "from": "v",
+     "status": "skipped", "round": 1, "events": []}]}],
+  "outcome": {"how": "acknowledged", "person": "Tony", "channel": "sms", "message_uuid": "m2",
+              "timestamp": "2026-12-01T12:00:05.000Z"}})";
+
+TEST(ProgressTest, ServerShapeExpiredEventsAndUnsentSteps) {
+  ProgressTracker tracker;
+  auto lines = tracker.Update(json::parse(kServerShape), kT0 + 9000);
+  ASSERT_EQ(lines.size(), 6u);
+  EXPECT_EQ(lines[0], "t+  0.0s  Tony     messenger      submitted");
+  EXPECT_EQ(lines[1], "t+  0.1s  Tony     messenger      delivered");
+  EXPECT_EQ(lines[2], "t+  3.0s  Tony     messenger      expired: not read within 300 s");
+  EXPECT_EQ(lines[3], "t+  3.0s  Tony     sms            submitted");
+  EXPECT_EQ(lines[4], "t+  3.2s  Tony     sms            delivered");
+  EXPECT_EQ(lines[5],
+            "t+  4.6s  completed: Tony acknowledged it on sms at 2026-12-01T12:00:05.000Z");
+  auto report = FinalReport(json::parse(kServerShape));
+  ASSERT_EQ(report.size(), 5u);
+  EXPECT_EQ(report[2], "  round 1 Tony     messenger      delivered    expired: not read within 300 s");
+  EXPECT_EQ(report[3], "  round 1 Tony     sms            delivered");
+  EXPECT_EQ(report[4], "  (1 more step not sent)");
 }
 
 }  // namespace
