@@ -224,6 +224,51 @@ struct TempDir {
   }
 };
 
+void Pretty(const json::value& v, std::string& out, int indent) {
+  const std::string pad(static_cast<size_t>(indent) * 2, ' ');
+  const std::string inner(static_cast<size_t>(indent + 1) * 2, ' ');
+  if (v.is_object() && !v.get_object().empty()) {
+    out += "{\n";
+    bool first = true;
+    for (const auto& [k, x] : v.get_object()) {
+      if (!first) out += ",\n";
+      first = false;
+      out += inner + json::serialize(json::value(k)) + ": ";
+      Pretty(x, out, indent + 1);
+    }
+    out += "\n" + pad + "}";
+  } else if (v.is_array() && !v.get_array().empty()) {
+    out += "[\n";
+    bool first = true;
+    for (const auto& x : v.get_array()) {
+      if (!first) out += ",\n";
+      first = false;
+      out += inner;
+      // Array items (the report's steps) on one line each.
+      out += json::serialize(x);
+    }
+    out += "\n" + pad + "]";
+  } else {
+    out += json::serialize(v);
+  }
+}
+
+// The final report webhook of escalation `id` among the bodies received, if any.
+std::optional<json::value> FinalReportOf(const std::vector<std::string>& bodies,
+                                         const std::string& id) {
+  for (const auto& body : bodies) {
+    boost::system::error_code ec;
+    json::value v = json::parse(body, ec);
+    if (ec || !v.is_object()) continue;
+    const json::object& o = v.get_object();
+    const json::value* eid = o.if_contains("escalation_id");
+    if (eid != nullptr && eid->is_string() && eid->get_string() == id && o.contains("steps")) {
+      return v;
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::string DemoServerToml(int speed) {
@@ -308,12 +353,19 @@ int DemoCommand(const DemoOptions& options) {
   std::cout << "started herald serve on " << *base << " (data in " << temp.path.string()
             << ")\n";
 
+  // Where the application's status webhooks (and the final report) go.
+  WebhookSink sink;
+  std::string sink_error;
+  const std::string sink_url = sink.Start(&sink_error);
+  if (sink_url.empty()) return fail("cannot start the webhook receiver: " + sink_error);
+
   // An application, through the admin API.
   HttpCall create;
   create.method = "POST";
   create.url = *base + "/admin/v1/applications";
   create.headers = {{"Authorization", "Bearer " + admin_token}};
-  create.body = R"({"name":"herald-demo"})";
+  create.body = json::serialize(
+      json::object{{"name", "herald-demo"}, {"status_url", sink_url + "/webhooks/status"}});
   create.timeout_ms = kRequestTimeoutMs;
   HttpReply created = Http(create);
   boost::system::error_code ec;
@@ -325,7 +377,8 @@ int DemoCommand(const DemoOptions& options) {
   }
   JwtSigner signer{std::string(app.at("application_id").as_string()),
                    std::string(app.at("private_key").as_string())};
-  std::cout << "created application " << signer.application_id << "\n";
+  std::cout << "created application " << signer.application_id << ", status webhooks to "
+            << sink_url << "/webhooks/status\n";
 
   auto plan = TranslateTutorialConfig(DemoConfigJson(signer.application_id));
   if (!plan) return fail("internal: the demo config does not translate: " + plan.error().message);
@@ -341,6 +394,30 @@ int DemoCommand(const DemoOptions& options) {
   std::cout << "POST /v1/escalations: Tony first, then Michael\n\n";
   std::string final_json;
   int code = RunEscalation(plan->request, signer, watch, &final_json);
+
+  if (!final_json.empty()) {
+    boost::system::error_code pec;
+    json::value ended = json::parse(final_json, pec);
+    std::string id;
+    if (!pec && ended.is_object() && ended.get_object().contains("escalation_id")) {
+      id = std::string(ended.at("escalation_id").as_string());
+    }
+    auto has_report = [&id](const std::vector<std::string>& bodies) {
+      return FinalReportOf(bodies, id).has_value();
+    };
+    sink.WaitFor(has_report, std::chrono::milliseconds(5000));
+    const auto bodies = sink.Bodies();
+    if (auto report = FinalReportOf(bodies, id)) {
+      std::string text;
+      Pretty(*report, text, 0);
+      std::cout << "\nthe final report, as POSTed (signed) to the status URL:\n" << text << "\n";
+      std::cout << "(besides " << bodies.size() - 1 << " status webhooks of the steps)\n";
+    } else {
+      std::cout << "\nno final report webhook arrived within 5 s (" << bodies.size()
+                << " webhooks received)\n";
+    }
+  }
+  sink.Stop();
 
   const std::string stopped = server.Stop();
   std::cout << "\nstopped herald serve (" << stopped << ")";

@@ -1,8 +1,11 @@
 #include "cli/http.hpp"
 
 #include <chrono>
+#include <condition_variable>
 #include <exception>
+#include <mutex>
 #include <optional>
+#include <thread>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -182,6 +185,95 @@ HttpReply Http(const HttpCall& call) {
     reply.error = e.what();
   }
   return reply;
+}
+
+struct WebhookSink::State {
+  asio::io_context ioc;
+  std::thread thread;
+  mutable std::mutex mu;
+  mutable std::condition_variable cv;
+  std::vector<std::string> bodies;  // guarded by mu
+};
+
+namespace {
+
+constexpr auto kSinkIdle = std::chrono::seconds(30);
+
+// A receiver that fails to read one request loses only that connection.
+void IgnoreFailure(std::exception_ptr) {}
+
+// `state` outlives every session: the sessions live in its io_context. (A shared_ptr here
+// would be a cycle: State owns the io_context that owns the coroutine frames.)
+asio::awaitable<void> SinkSession(beast::tcp_stream stream, WebhookSink::State* state) {
+  beast::flat_buffer buffer;
+  for (;;) {
+    stream.expires_after(kSinkIdle);
+    http::request_parser<http::string_body> parser;
+    parser.body_limit(kMaxBody);
+    auto [rerr, rn] = co_await http::async_read(stream, buffer, parser, kToken);
+    (void)rn;
+    if (rerr) co_return;
+    auto req = parser.release();
+    if (req.method() == http::verb::post) {
+      std::lock_guard lock(state->mu);
+      state->bodies.push_back(req.body());
+      state->cv.notify_all();
+    }
+    http::response<http::string_body> res{http::status::ok, req.version()};
+    res.set(http::field::content_type, "application/json");
+    res.body() = "{}";
+    res.keep_alive(req.keep_alive());
+    res.prepare_payload();
+    auto [werr, wn] = co_await http::async_write(stream, res, kToken);
+    (void)wn;
+    if (werr || !req.keep_alive()) co_return;
+  }
+}
+
+asio::awaitable<void> SinkAccept(tcp::acceptor acceptor, WebhookSink::State* state) {
+  for (;;) {
+    auto [ec, socket] = co_await acceptor.async_accept(kToken);
+    if (ec) co_return;
+    beast::tcp_stream stream(std::move(socket));
+    auto session = SinkSession(std::move(stream), state);
+    asio::co_spawn(acceptor.get_executor(), std::move(session), IgnoreFailure);
+  }
+}
+
+}  // namespace
+
+WebhookSink::WebhookSink() : state_(std::make_shared<State>()) {}
+WebhookSink::~WebhookSink() { Stop(); }
+
+std::string WebhookSink::Start(std::string* error) {
+  try {
+    tcp::acceptor acceptor(state_->ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    const unsigned short port = acceptor.local_endpoint().port();
+    auto accept = SinkAccept(std::move(acceptor), state_.get());
+    asio::co_spawn(state_->ioc, std::move(accept), IgnoreFailure);
+    State* s = state_.get();
+    state_->thread = std::thread([s] { s->ioc.run(); });
+    return "http://127.0.0.1:" + std::to_string(port);
+  } catch (const std::exception& e) {
+    if (error != nullptr) *error = e.what();
+    return "";
+  }
+}
+
+std::vector<std::string> WebhookSink::Bodies() const {
+  std::lock_guard lock(state_->mu);
+  return state_->bodies;
+}
+
+bool WebhookSink::WaitFor(const std::function<bool(const std::vector<std::string>&)>& done,
+                          std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(state_->mu);
+  return state_->cv.wait_for(lock, timeout, [&] { return done(state_->bodies); });
+}
+
+void WebhookSink::Stop() {
+  state_->ioc.stop();
+  if (state_->thread.joinable()) state_->thread.join();
 }
 
 }  // namespace herald::cli

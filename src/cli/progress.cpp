@@ -74,6 +74,17 @@ std::string Condition(const json::value& step) {
   return c.empty() ? "read" : std::string(c);
 }
 
+// What the current step waits for, in words.
+std::string Awaited(const json::value& step) {
+  const std::string cond = Condition(step);
+  std::string_view channel = Field(step, "channel");
+  if (cond == "acknowledged") return "an acknowledgement";
+  if (cond == "read" && (channel == "sms" || channel == "mms")) {
+    return "an acknowledgement: " + std::string(channel) + " has no read receipts";
+  }
+  return cond;
+}
+
 std::string Row(int64_t rel_ms, std::string_view person, std::string_view channel,
                 std::string_view what) {
   return fmt::format("{}  {:<8} {:<14} {}", Seconds(rel_ms), person, channel, what);
@@ -325,7 +336,7 @@ std::vector<std::string> ProgressTracker::Update(const json::value& escalation, 
       if (is_last && Field(ev, "status") != "expired" && current != nullptr && current_key == ref.key &&
           Field(step, "outcome").empty() && !IsEnded(escalation)) {
         if (auto left = SecondsLeft(*current, now_ms)) {
-          what = fmt::format("{:<11} (waiting for {}, {})", what, Condition(step), TimeLeft(*left));
+          what = fmt::format("{:<11} (waiting for {}, {})", what, Awaited(step), TimeLeft(*left));
         }
       }
       pending.push_back(Pending{ref.start, at, pending.size(), Row(at - origin, ref.person, channel, what)});
@@ -380,6 +391,20 @@ std::string ProgressTracker::CurrentLine(const json::value& escalation, int64_t 
   if (auto round = Int(*current, "round")) line += fmt::format(" (round {})", *round);
   std::string_view status = Field(*current, "status");
   line += ": " + std::string(status.empty() ? "sending" : status);
+  if (!Field(*current, "message_uuid").empty()) {
+    // The current object has no condition; the step (same message) does.
+    if (const json::array* people = Array(escalation, "people")) {
+      for (const auto& person : *people) {
+        const json::array* steps = Array(person, "steps");
+        if (steps == nullptr) continue;
+        for (const auto& step : *steps) {
+          if (Field(step, "message_uuid") == Field(*current, "message_uuid")) {
+            line += ", waiting for " + Awaited(step);
+          }
+        }
+      }
+    }
+  }
   if (auto left = SecondsLeft(*current, now_ms)) line += ", " + TimeLeft(*left);
   return line;
 }

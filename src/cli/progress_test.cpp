@@ -68,7 +68,7 @@ TEST(ProgressTest, TimelineShowsEachEventOnceWithTimeLeft) {
   // Nothing new: nothing printed.
   EXPECT_TRUE(tracker.Update(waiting, kT0 + 2000).empty());
   EXPECT_EQ(ProgressTracker::CurrentLine(waiting, kT0 + 2000),
-            "Tony · messenger (round 1): delivered, 4.0 s left");
+            "Tony · messenger (round 1): delivered, waiting for read, 4.0 s left");
 
   auto rest = tracker.Update(json::parse(kCompleted), kT0 + 15000);
   ASSERT_EQ(rest.size(), 8u);
@@ -181,6 +181,25 @@ TEST(ProgressTest, ServerShapeExpiredEventsAndUnsentSteps) {
   EXPECT_EQ(report[2], "  round 1 Tony     messenger      delivered    expired: not read within 300 s");
   EXPECT_EQ(report[3], "  round 1 Tony     sms            delivered");
   EXPECT_EQ(report[4], "  (1 more step not sent)");
+}
+
+TEST(ProgressTest, AnSmsStepWithAReadConditionWaitsForAnAcknowledgement) {
+  ProgressTracker tracker;
+  const json::value esc = json::parse(R"({"status": "active",
+      "created_at": "2026-12-01T12:00:00Z",
+      "current": {"person": "Tony", "channel": "sms", "round": 1, "message_uuid": "s1",
+                  "status": "delivered", "expires_at": "2026-12-01T12:10:00.000Z"},
+      "people": [{"name": "Tony", "steps": [{"channel": "sms", "message_uuid": "s1",
+        "status": "delivered", "condition_status": "read", "expiry_time": 600, "events": [
+          {"status": "submitted", "timestamp": "2026-12-01T12:00:00.000Z"},
+          {"status": "delivered", "timestamp": "2026-12-01T12:00:00.200Z"}]}]}]})");
+  auto lines = tracker.Update(esc, kT0 + 30'000);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[1], "t+  0.2s  Tony     sms            delivered   (waiting for an "
+                      "acknowledgement: sms has no read receipts, 570 s left)");
+  EXPECT_EQ(ProgressTracker::CurrentLine(esc, kT0 + 30'000),
+            "Tony · sms (round 1): delivered, waiting for an acknowledgement: sms has no read "
+            "receipts, 570 s left");
 }
 
 }  // namespace

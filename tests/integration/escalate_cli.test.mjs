@@ -217,7 +217,7 @@ test('herald demo: the walk-through ends with Michael reading on Viber, and clea
   assert.equal(r.code, 0, `exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
   assertTimeline(r.stdout, [
     /^started herald serve on http:\/\/127\.0\.0\.1:\d+/m,
-    /^created application [0-9a-f-]{36}$/m,
+    /^created application [0-9a-f-]{36}, status webhooks to http:\/\/127\.0\.0\.1:\d+\/webhooks\/status$/m,
     /^t\+\s*0\.\ds\s+Tony\s+messenger\s+submitted/m,
     /^t\+\s*\d+\.\ds\s+Tony\s+messenger\s+expired: not read within 300 s/m,
     /^t\+\s*\d+\.\ds\s+Tony\s+sms\s+delivered/m,
@@ -226,6 +226,10 @@ test('herald demo: the walk-through ends with Michael reading on Viber, and clea
     /^t\+\s*\d+\.\ds\s+Michael\s+viber_service\s+read/m,
     /completed: Michael read it on viber_service at \d{4}-/,
     /^escalation \S+: completed$/m,
+    /^the final report, as POSTed \(signed\) to the status URL:$/m,
+    /^ {4}"how": "read",$/m,
+    /^ {4}"person": "Michael",$/m,
+    /^\(besides \d+ status webhooks of the steps\)$/m,
     /^stopped herald serve \(exit code 0\)/m,
   ]);
   // The order of the timeline.
