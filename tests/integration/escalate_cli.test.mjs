@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { generateKeyPairSync } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Herald, bearer, runCli } from '../support/herald.mjs';
+import { Herald, bearer, runCli, spawnHerald, withTimeout } from '../support/herald.mjs';
 
 const EXAMPLES = resolve('examples/escalation');
 // Every expiry_time and repeat_pause runs 100x faster: 600 s take 6 s.
@@ -151,6 +151,44 @@ test('case-3 (its own folder, APP.PRIVATE_KEY relative to it): Michael reads on 
   assert.deepEqual(michael.steps.map((s) => [s.channel, s.condition_status, s.expiry_time, s.status]),
     [['viber_service', 'read', 300, 'delivered'], ['whatsapp', 'read', 200, 'read'], ['sms', 'read', 600, 'skipped']]);
   assert.deepEqual(await textsOf(michael.steps.slice(0, 2)), ['[Michael]: Server is about to melt!', '[Michael]: Server is about to melt!']);
+});
+
+// Starts `herald escalate` on case-2 and waits until Tony's Messenger message is delivered.
+async function escalateInBackground() {
+  await setRules(MICHAEL_READS_VIBER);
+  const path = configDir('background', example('case-2.json'));
+  const p = spawnHerald(['escalate', path, '--url', herald.base, '--interval-ms', '100']);
+  const [, id] = await p.waitForOutput(/^escalation (\S+) started/m, 20_000);
+  await p.waitForOutput(/Tony\s+messenger\s+delivered/, 20_000);
+  return { p, id };
+}
+
+test('acknowledged while Tony\'s Messenger step waits: exit 0 naming who acknowledged it', { timeout: 60_000 }, async () => {
+  const { p, id } = await escalateInBackground();
+  const ack = await herald.request(`/v1/escalations/${id}/acknowledge`, { method: 'POST', auth: bearer(app), body: { by: 'Tony' } });
+  assert.equal(ack.status, 200, ack.text);
+  const { code } = await withTimeout(p.exited, 20_000, 'herald escalate did not end after the acknowledgement');
+  assert.equal(code, 0, `stdout:\n${p.stdout}\nstderr:\n${p.stderr}`);
+  assert.match(p.stdout, /completed: Tony acknowledged it on messenger at \d{4}-/);
+  assert.doesNotMatch(p.stdout, /Tony\s+sms\s+submitted/, 'nothing sent after the acknowledgement');
+});
+
+test('cancelled (DELETE) while it runs: exit 1, "cancelled"', { timeout: 60_000 }, async () => {
+  const { p, id } = await escalateInBackground();
+  const del = await herald.request(`/v1/escalations/${id}`, { method: 'DELETE', auth: bearer(app) });
+  assert.equal(del.status, 200, del.text);
+  const { code } = await withTimeout(p.exited, 20_000, 'herald escalate did not end after the DELETE');
+  assert.equal(code, 1, `stdout:\n${p.stdout}\nstderr:\n${p.stderr}`);
+  assert.match(p.stdout, /cancelled: it was cancelled before anyone read it/);
+});
+
+test('--timeout-s: gives up (exit 1) and says the escalation goes on', { timeout: 60_000 }, async () => {
+  await setRules(MICHAEL_READS_VIBER);
+  const r = await escalate([configDir('timeout', example('case-2.json')), '--timeout-s', '1']);
+  assert.equal(r.code, 1, show(r));
+  assert.match(r.stdout, /gave up waiting after 1 s: escalation (\S+) goes on on the server \(DELETE \/v1\/escalations\/\1 cancels it\)/);
+  const id = escalationIdOf(r.stdout);
+  assert.equal((await herald.request(`/v1/escalations/${id}`, { method: 'DELETE', auth: bearer(app) })).status, 200);
 });
 
 test('nobody reads it: exit 1, "nobody read it"', { timeout: 60_000 }, async () => {
