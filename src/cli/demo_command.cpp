@@ -389,7 +389,7 @@ int DemoCommand(const DemoOptions& options) {
   watch.interval_ms = options.interval_ms;
   // Every wait, scaled, plus a margin for sends, receipts and polling.
   watch.give_up_after_ms = static_cast<int64_t>(scaled(plan->total_wait_seconds) * 1000) + 15'000;
-  watch.live_status = false;
+  watch.live_status = ::isatty(STDOUT_FILENO) == 1;
   watch.should_stop = [] { return g_interrupted != 0; };
   std::cout << "POST /v1/escalations: Tony first, then Michael\n\n";
   std::string final_json;

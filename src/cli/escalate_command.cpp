@@ -117,7 +117,11 @@ int RunEscalation(const json::object& request, const JwtSigner& signer,
   HttpCall post;
   post.method = "POST";
   post.url = base + "/v1/escalations";
-  post.headers = {{"Authorization", *bearer}, {"Content-Type", "application/json"}};
+  // One key per run: a POST whose answer was lost can be sent again without a second
+  // escalation (docs/api.md, Idempotency-Key).
+  post.headers = {{"Authorization", *bearer},
+                  {"Content-Type", "application/json"},
+                  {"Idempotency-Key", "herald-escalate-" + NewUuid()}};
   post.body = json::serialize(request);
   post.timeout_ms = kRequestTimeoutMs;
   HttpReply created = Http(post);
