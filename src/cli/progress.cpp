@@ -332,6 +332,10 @@ std::vector<std::string> ProgressTracker::Update(const json::value& escalation, 
         what = OutcomeWords(step, "expired");
         outcomes_seen_.insert(ref.key + "\nexpired");
       }
+      if (const json::value* late = ev.is_object() ? ev.get_object().if_contains("late") : nullptr;
+          late != nullptr && late->is_bool() && late->get_bool()) {
+        what += " (late: after the step's wait, changes nothing)";
+      }
       const bool is_last = i + 1 == count;
       if (is_last && Field(ev, "status") != "expired" && current != nullptr && current_key == ref.key &&
           Field(step, "outcome").empty() && !IsEnded(escalation)) {
@@ -343,6 +347,8 @@ std::vector<std::string> ProgressTracker::Update(const json::value& escalation, 
     }
     seen = std::max(seen, count);
     std::string_view outcome = Field(step, "outcome");
+    // A step never sent has nothing to show, whatever the server calls it (skipped).
+    if (count == 0) continue;
     if (!outcome.empty() && outcomes_seen_.insert(ref.key + "\n" + std::string(outcome)).second) {
       // The outcome's time: its own field if the server gives one, else no later than the
       // start of the step sent after this one, else now.

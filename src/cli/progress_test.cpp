@@ -202,5 +202,23 @@ TEST(ProgressTest, AnSmsStepWithAReadConditionWaitsForAnAcknowledgement) {
             "receipts, 570 s left");
 }
 
+TEST(ProgressTest, LateReceiptsAreMarkedAndUnsentStepsStaySilent) {
+  ProgressTracker tracker;
+  auto lines = tracker.Update(json::parse(R"({"status": "failed",
+      "created_at": "2026-12-01T12:00:00Z", "updated_at": "2026-12-01T12:00:09Z",
+      "people": [{"name": "Tony", "steps": [
+        {"channel": "messenger", "message_uuid": "a", "status": "read", "outcome": "expired",
+         "condition_status": "read", "expiry_time": 5, "events": [
+          {"status": "submitted", "timestamp": "2026-12-01T12:00:00.000Z"},
+          {"status": "expired", "timestamp": "2026-12-01T12:00:05.000Z"},
+          {"status": "read", "timestamp": "2026-12-01T12:00:07.000Z", "late": true}]},
+        {"channel": "sms", "message_uuid": "b", "status": "skipped", "outcome": "skipped",
+         "events": []}]}]})"), kT0 + 9000);
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_EQ(lines[1], "t+  5.0s  Tony     messenger      expired: not read within 5 s");
+  EXPECT_EQ(lines[2], "t+  7.0s  Tony     messenger      read (late: after the step's wait, changes nothing)");
+  EXPECT_EQ(lines[3].substr(0, 17), "t+  9.0s  failed:");
+}
+
 }  // namespace
 }  // namespace herald::cli
