@@ -145,14 +145,16 @@ int main(int argc, char** argv) {
   AddWebhooksCommands(cli, webhooks);
 
   // escalate
-  auto* escalate = cli.add_subcommand(
-      "escalate", "Run a dispatch-user-fallback config (case-2/case-3) as an escalation and "
-                  "follow it to the end (docs/escalations.md)");
+  auto* escalate =
+      cli.add_subcommand("escalate",
+                         "Run a dispatch-user-fallback config (case-2/case-3) as an escalation and "
+                         "follow it to the end (docs/escalations.md)");
   herald::cli::EscalateOptions escalate_options;
-  escalate->add_option("config", escalate_options.config_path, "The config JSON file")
-      ->required();
+  escalate->add_option("config", escalate_options.config_path, "The config JSON file")->required();
   escalate->add_option("--url", escalate_options.url, "Herald server")->capture_default_str();
-  escalate->add_option("--text", escalate_options.text, "The message; each person gets \"[NAME]: TEXT\"")
+  escalate
+      ->add_option("--text", escalate_options.text,
+                   "The message; each person gets \"[NAME]: TEXT\"")
       ->capture_default_str();
   escalate->add_option("--interval-ms", escalate_options.interval_ms, "Polling interval")
       ->capture_default_str();

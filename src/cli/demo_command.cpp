@@ -1,11 +1,15 @@
 #include "cli/demo_command.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -19,11 +23,6 @@
 #include <sstream>
 #include <thread>
 #include <vector>
-
-#include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
-#include <boost/json/value.hpp>
-#include <fmt/format.h>
 
 #include "cli/escalate_command.hpp"
 #include "cli/http.hpp"
@@ -113,18 +112,12 @@ class ServerChild {
   Result<std::string> Start(const fs::path& dir, const std::string& admin_token) {
     const fs::path out = dir / "serve.out";
     const fs::path err = dir / "serve.err";
-    std::vector<std::string> args = {"herald",
-                                     "serve",
-                                     "--config",
-                                     (dir / "herald.toml").string(),
-                                     "--data-dir",
-                                     (dir / "data").string(),
-                                     "--listen",
-                                     "127.0.0.1:0",
-                                     "--admin-token",
-                                     admin_token,
-                                     "--log-level",
-                                     "warn"};
+    std::vector<std::string> args = {"herald",        "serve",
+                                     "--config",      (dir / "herald.toml").string(),
+                                     "--data-dir",    (dir / "data").string(),
+                                     "--listen",      "127.0.0.1:0",
+                                     "--admin-token", admin_token,
+                                     "--log-level",   "warn"};
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -165,16 +158,17 @@ class ServerChild {
       int status = 0;
       if (::waitpid(pid_, &status, WNOHANG) == pid_) {
         pid_ = -1;
-        return MakeError(Errc::kUnavailable,
-                         "herald serve exited before it was ready (" + Describe(status) + "):\n" +
-                             Tail(ReadAll(err) + ReadAll(out), 15));
+        return MakeError(Errc::kUnavailable, "herald serve exited before it was ready (" +
+                                                 Describe(status) + "):\n" +
+                                                 Tail(ReadAll(err) + ReadAll(out), 15));
       }
       SleepMs(20);
     }
     Stop();
     return MakeError(Errc::kUnavailable, g_interrupted ? "interrupted"
                                                        : "herald serve printed no listening line "
-                                                         "in 20 s:\n" + Tail(ReadAll(err), 15));
+                                                         "in 20 s:\n" +
+                                                             Tail(ReadAll(err), 15));
   }
 
   // SIGTERM, then waits (bounded) for the exit; SIGKILL if it does not stop. The exit status
@@ -336,8 +330,8 @@ int DemoCommand(const DemoOptions& options) {
       "is sent\n"
       "          SMS: never needed\n\n",
       speed, kTonyMessengerExpiry, scaled(kTonyMessengerExpiry), kTonySmsExpiry,
-      scaled(kTonySmsExpiry), kMichaelViberExpiry, scaled(kMichaelViberExpiry),
-      kMichaelReadsAfter, scaled(kMichaelReadsAfter));
+      scaled(kTonySmsExpiry), kMichaelViberExpiry, scaled(kMichaelViberExpiry), kMichaelReadsAfter,
+      scaled(kMichaelReadsAfter));
 
   const std::string admin_token = "demo-" + RandomHex(32);
   ServerChild server;
@@ -350,8 +344,7 @@ int DemoCommand(const DemoOptions& options) {
     }
     return fail(base.error().message);
   }
-  std::cout << "started herald serve on " << *base << " (data in " << temp.path.string()
-            << ")\n";
+  std::cout << "started herald serve on " << *base << " (data in " << temp.path.string() << ")\n";
 
   // Where the application's status webhooks (and the final report) go.
   WebhookSink sink;
@@ -426,8 +419,8 @@ int DemoCommand(const DemoOptions& options) {
   if (code != 0) return code;
   // The walk-through's own check: Michael read it on Viber.
   json::value last = json::parse(final_json, ec);
-  const json::value* outcome = !ec && last.is_object() ? last.get_object().if_contains("outcome")
-                                                       : nullptr;
+  const json::value* outcome =
+      !ec && last.is_object() ? last.get_object().if_contains("outcome") : nullptr;
   if (outcome == nullptr || !outcome->is_object() ||
       outcome->get_object().if_contains("person") == nullptr ||
       outcome->at("person") != "Michael" || outcome->get_object().if_contains("how") == nullptr ||

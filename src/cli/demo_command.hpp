@@ -22,9 +22,9 @@
 namespace herald::cli {
 
 struct DemoOptions {
-  int speed = 100;           // 1..1000
-  int64_t interval_ms = 100; // polling
-  bool keep = false;         // keep the temporary directory (for a look at the logs)
+  int speed = 100;            // 1..1000
+  int64_t interval_ms = 100;  // polling
+  bool keep = false;          // keep the temporary directory (for a look at the logs)
 };
 
 int DemoCommand(const DemoOptions& options);

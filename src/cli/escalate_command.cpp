@@ -2,16 +2,15 @@
 
 #include <unistd.h>
 
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 #include <thread>
-
-#include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
-#include <boost/json/value.hpp>
 
 #include "auth/jwt.hpp"
 #include "cli/http.hpp"
@@ -41,7 +40,8 @@ std::string TrimSlash(std::string url) {
 
 Result<std::string> ReadFile(const std::string& path, std::string_view what) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return MakeError(Errc::kInvalidArgument, "cannot read " + std::string(what) + " " + path);
+  if (!in)
+    return MakeError(Errc::kInvalidArgument, "cannot read " + std::string(what) + " " + path);
   std::ostringstream s;
   s << in.rdbuf();
   return s.str();
@@ -60,7 +60,8 @@ Result<std::string> JwtSigner::Bearer() const {
   claims["iat"] = now;
   claims["jti"] = NewUuid();
   claims["exp"] = now + 3600;
-  HERALD_ASSIGN_OR_RETURN(std::string token, auth::SignRs256(json::serialize(claims), private_key_pem));
+  HERALD_ASSIGN_OR_RETURN(std::string token,
+                          auth::SignRs256(json::serialize(claims), private_key_pem));
   return "Bearer " + token;
 }
 
@@ -106,8 +107,8 @@ std::string DescribeProblem(const HttpReply& reply, bool config_paths) {
 
 }  // namespace
 
-int RunEscalation(const json::object& request, const JwtSigner& signer,
-                  const WatchOptions& options, std::string* final_json) {
+int RunEscalation(const json::object& request, const JwtSigner& signer, const WatchOptions& options,
+                  std::string* final_json) {
   const std::string base = TrimSlash(options.base_url);
   auto bearer = signer.Bearer();
   if (!bearer) {
@@ -126,8 +127,8 @@ int RunEscalation(const json::object& request, const JwtSigner& signer,
   post.timeout_ms = kRequestTimeoutMs;
   HttpReply created = Http(post);
   if (created.status != 202 && created.status != 200 && created.status != 201) {
-    std::cerr << "herald escalate: POST " << post.url << " failed: "
-              << DescribeProblem(created, options.config_paths) << "\n";
+    std::cerr << "herald escalate: POST " << post.url
+              << " failed: " << DescribeProblem(created, options.config_paths) << "\n";
     return 2;
   }
   boost::system::error_code ec;
@@ -196,8 +197,8 @@ int RunEscalation(const json::object& request, const JwtSigner& signer,
       }
     } else {
       if (status_drawn) std::cout << "\n";
-      std::cerr << "herald escalate: GET " << get.url << " failed: "
-                << DescribeProblem(reply, false) << "\n";
+      std::cerr << "herald escalate: GET " << get.url
+                << " failed: " << DescribeProblem(reply, false) << "\n";
       return 2;
     }
     if (options.should_stop && options.should_stop()) {
@@ -208,9 +209,9 @@ int RunEscalation(const json::object& request, const JwtSigner& signer,
     const int64_t now = SteadyMs();
     if (now >= give_up_at) {
       if (status_drawn) std::cout << "\n";
-      std::cout << "gave up waiting after " << options.give_up_after_ms / 1000
-                << " s: escalation " << id
-                << " goes on on the server (DELETE /v1/escalations/" << id << " cancels it)\n";
+      std::cout << "gave up waiting after " << options.give_up_after_ms / 1000 << " s: escalation "
+                << id << " goes on on the server (DELETE /v1/escalations/" << id
+                << " cancels it)\n";
       return 1;
     }
     std::this_thread::sleep_for(
@@ -246,8 +247,11 @@ int EscalateCommand(const EscalateOptions& options) {
   }
   auto pem = ReadFile(key_path, "private key");
   if (!pem) {
-    return usage(pem.error().message +
-                 (options.private_key_path ? "" : " (APP.PRIVATE_KEY, relative to the config file; --private-key overrides it)"));
+    return usage(
+        pem.error().message +
+        (options.private_key_path
+             ? ""
+             : " (APP.PRIVATE_KEY, relative to the config file; --private-key overrides it)"));
   }
   JwtSigner signer{options.app_id.value_or(plan->app_id), std::move(*pem)};
   if (auto probe = signer.Bearer(); !probe) {
@@ -260,8 +264,9 @@ int EscalateCommand(const EscalateOptions& options) {
   // The config's own waits (the server never waits longer), plus a margin for sends,
   // receipts and polling.
   const int64_t waits_s = plan->total_wait_seconds;
-  watch.give_up_after_ms =
-      options.timeout_s ? *options.timeout_s * 1000 : (waits_s + std::max<int64_t>(60, waits_s / 10)) * 1000;
+  watch.give_up_after_ms = options.timeout_s
+                               ? *options.timeout_s * 1000
+                               : (waits_s + std::max<int64_t>(60, waits_s / 10)) * 1000;
   watch.live_status = ::isatty(STDOUT_FILENO) == 1;
   return RunEscalation(plan->request, signer, watch);
 }

@@ -6,12 +6,11 @@
 // Also the poll loop `herald demo` uses (RunEscalation). Blocking; one thread.
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
-
-#include <boost/json/object.hpp>
 
 #include "core/result.hpp"
 

@@ -20,13 +20,13 @@ struct HttpCall {
   std::string method = "GET";  // GET, POST, DELETE, PUT, PATCH
   std::string url;             // http://host:port/path?query
   std::vector<std::pair<std::string, std::string>> headers;
-  std::string body;            // sent when not empty (Content-Type from headers, else JSON)
+  std::string body;  // sent when not empty (Content-Type from headers, else JSON)
   int64_t timeout_ms = 10'000;
 };
 
 struct HttpReply {
-  int status = 0;           // 0: no HTTP response (see error)
-  std::string error;        // why there was no response (bad URL, connect, timeout, ...)
+  int status = 0;     // 0: no HTTP response (see error)
+  std::string error;  // why there was no response (bad URL, connect, timeout, ...)
   std::string content_type;
   std::string body;
 };

@@ -1,10 +1,10 @@
 #include "cli/progress.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-
-#include <fmt/format.h>
 
 namespace herald::cli {
 
@@ -61,7 +61,9 @@ int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
   return era * 146097 + static_cast<int64_t>(doe) - 719468;
 }
 
-std::string Seconds(int64_t ms) { return fmt::format("t+{:5.1f}s", static_cast<double>(ms) / 1000.0); }
+std::string Seconds(int64_t ms) {
+  return fmt::format("t+{:5.1f}s", static_cast<double>(ms) / 1000.0);
+}
 
 std::string TimeLeft(double seconds) {
   if (seconds < 0) seconds = 0;
@@ -160,8 +162,8 @@ std::optional<int64_t> ParseIsoTimeMs(std::string_view s) {
   };
   auto y = num(0, 4), mo = num(5, 2), d = num(8, 2), h = num(11, 2), mi = num(14, 2),
        se = num(17, 2);
-  if (!y || !mo || !d || !h || !mi || !se || *mo < 1 || *mo > 12 || *d < 1 || *d > 31 ||
-      *h > 23 || *mi > 59 || *se > 60) {
+  if (!y || !mo || !d || !h || !mi || !se || *mo < 1 || *mo > 12 || *d < 1 || *d > 31 || *h > 23 ||
+      *mi > 59 || *se > 60) {
     return std::nullopt;
   }
   int64_t ms = 0;
@@ -178,8 +180,7 @@ std::optional<int64_t> ParseIsoTimeMs(std::string_view s) {
   } else if (s.size() != 20) {
     return std::nullopt;
   }
-  const int64_t days =
-      DaysFromCivil(*y, static_cast<unsigned>(*mo), static_cast<unsigned>(*d));
+  const int64_t days = DaysFromCivil(*y, static_cast<unsigned>(*mo), static_cast<unsigned>(*d));
   return ((days * 24 + *h) * 60 + *mi) * 60'000 + *se * 1000 + ms;
 }
 
@@ -250,10 +251,10 @@ std::vector<std::string> FinalReport(const json::value& escalation) {
           at = ParseIsoTimeMs(Field(events->front(), "timestamp")).value_or(INT64_MAX);
         }
         std::string_view outcome = Field(step, "outcome");
-        std::string line = fmt::format("  round {} {:<8} {:<14} {:<12} {}",
-                                       Int(step, "round").value_or(1), name,
-                                       Field(step, "channel"), Field(step, "status"),
-                                       outcome.empty() ? "" : OutcomeWords(step, outcome));
+        std::string line =
+            fmt::format("  round {} {:<8} {:<14} {:<12} {}", Int(step, "round").value_or(1), name,
+                        Field(step, "channel"), Field(step, "status"),
+                        outcome.empty() ? "" : OutcomeWords(step, outcome));
         while (!line.empty() && line.back() == ' ') line.pop_back();
         sent.push_back(Sent{at, sent.size(), std::move(line)});
       }
@@ -283,9 +284,9 @@ std::vector<std::string> ProgressTracker::Update(const json::value& escalation, 
   if (current != nullptr) current_key = std::string(Field(*current, "message_uuid"));
 
   struct Pending {
-    int64_t start;   // the step's first event (orders steps)
-    int64_t at;      // the line's own time
-    size_t order;    // insertion order (ties)
+    int64_t start;  // the step's first event (orders steps)
+    int64_t at;     // the line's own time
+    size_t order;   // insertion order (ties)
     std::string line;
   };
   std::vector<Pending> pending;
@@ -337,13 +338,14 @@ std::vector<std::string> ProgressTracker::Update(const json::value& escalation, 
         what += " (late: after the step's wait, changes nothing)";
       }
       const bool is_last = i + 1 == count;
-      if (is_last && Field(ev, "status") != "expired" && current != nullptr && current_key == ref.key &&
-          Field(step, "outcome").empty() && !IsEnded(escalation)) {
+      if (is_last && Field(ev, "status") != "expired" && current != nullptr &&
+          current_key == ref.key && Field(step, "outcome").empty() && !IsEnded(escalation)) {
         if (auto left = SecondsLeft(*current, now_ms)) {
           what = fmt::format("{:<11} (waiting for {}, {})", what, Awaited(step), TimeLeft(*left));
         }
       }
-      pending.push_back(Pending{ref.start, at, pending.size(), Row(at - origin, ref.person, channel, what)});
+      pending.push_back(
+          Pending{ref.start, at, pending.size(), Row(at - origin, ref.person, channel, what)});
     }
     seen = std::max(seen, count);
     std::string_view outcome = Field(step, "outcome");

@@ -11,14 +11,13 @@
 // Not thread-safe (one tracker per poll loop).
 #pragma once
 
+#include <boost/json/value.hpp>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <boost/json/value.hpp>
 
 namespace herald::cli {
 

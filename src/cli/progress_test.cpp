@@ -115,7 +115,8 @@ TEST(ProgressTest, FinalReportListsStepsInTheOrderSent) {
   EXPECT_EQ(report[1], "  outcome: Michael read it on viber_service at 2026-12-01T12:00:14.000Z");
   EXPECT_EQ(report[2],
             "  round 1 Tony     messenger      delivered    expired: not read within 600 s");
-  EXPECT_EQ(report[3], "  round 1 Tony     sms            delivered    expired: not read within 600 s");
+  EXPECT_EQ(report[3],
+            "  round 1 Tony     sms            delivered    expired: not read within 600 s");
   EXPECT_EQ(report[4], "  round 1 Michael  viber_service  read         read");
 }
 
@@ -126,7 +127,8 @@ TEST(ProgressTest, EventsSeenAcrossPollsArePrintedOnce) {
       "created_at": "2026-12-01T12:00:00.000Z",
       "people": [{"name": "Tony", "steps": [{"channel": "sms", "message_uuid": "a",
         "status": "submitted", "events": [{"status": "submitted",
-        "timestamp": "2026-12-01T12:00:00.500Z"}]}]}]})"), kT0 + 600);
+        "timestamp": "2026-12-01T12:00:00.500Z"}]}]}]})"),
+                              kT0 + 600);
   ASSERT_EQ(first.size(), 1u);
   // t+0 is the first event, not created_at (whole seconds).
   EXPECT_EQ(first[0], "t+  0.0s  Tony     sms            submitted");
@@ -136,7 +138,7 @@ TEST(ProgressTest, EventsSeenAcrossPollsArePrintedOnce) {
         "status": "rejected", "outcome": "rejected", "events": [
           {"status": "submitted", "timestamp": "2026-12-01T12:00:00.500Z"},
           {"status": "rejected", "timestamp": "2026-12-01T12:00:00.900Z"}]}]}]})"),
-      kT0 + 1200);
+                               kT0 + 1200);
   ASSERT_EQ(second.size(), 2u);
   EXPECT_EQ(second[0], "t+  0.4s  Tony     sms            rejected");
   EXPECT_EQ(second[1],
@@ -178,7 +180,8 @@ TEST(ProgressTest, ServerShapeExpiredEventsAndUnsentSteps) {
             "t+  4.6s  completed: Tony acknowledged it on sms at 2026-12-01T12:00:05.000Z");
   auto report = FinalReport(json::parse(kServerShape));
   ASSERT_EQ(report.size(), 5u);
-  EXPECT_EQ(report[2], "  round 1 Tony     messenger      delivered    expired: not read within 300 s");
+  EXPECT_EQ(report[2],
+            "  round 1 Tony     messenger      delivered    expired: not read within 300 s");
   EXPECT_EQ(report[3], "  round 1 Tony     sms            delivered");
   EXPECT_EQ(report[4], "  (1 more step not sent)");
 }
@@ -195,8 +198,9 @@ TEST(ProgressTest, AnSmsStepWithAReadConditionWaitsForAnAcknowledgement) {
           {"status": "delivered", "timestamp": "2026-12-01T12:00:00.200Z"}]}]}]})");
   auto lines = tracker.Update(esc, kT0 + 30'000);
   ASSERT_EQ(lines.size(), 2u);
-  EXPECT_EQ(lines[1], "t+  0.2s  Tony     sms            delivered   (waiting for an "
-                      "acknowledgement: sms has no read receipts, 570 s left)");
+  EXPECT_EQ(lines[1],
+            "t+  0.2s  Tony     sms            delivered   (waiting for an "
+            "acknowledgement: sms has no read receipts, 570 s left)");
   EXPECT_EQ(ProgressTracker::CurrentLine(esc, kT0 + 30'000),
             "Tony · sms (round 1): delivered, waiting for an acknowledgement: sms has no read "
             "receipts, 570 s left");
@@ -213,10 +217,13 @@ TEST(ProgressTest, LateReceiptsAreMarkedAndUnsentStepsStaySilent) {
           {"status": "expired", "timestamp": "2026-12-01T12:00:05.000Z"},
           {"status": "read", "timestamp": "2026-12-01T12:00:07.000Z", "late": true}]},
         {"channel": "sms", "message_uuid": "b", "status": "skipped", "outcome": "skipped",
-         "events": []}]}]})"), kT0 + 9000);
+         "events": []}]}]})"),
+                              kT0 + 9000);
   ASSERT_EQ(lines.size(), 4u);
   EXPECT_EQ(lines[1], "t+  5.0s  Tony     messenger      expired: not read within 5 s");
-  EXPECT_EQ(lines[2], "t+  7.0s  Tony     messenger      read (late: after the step's wait, changes nothing)");
+  EXPECT_EQ(
+      lines[2],
+      "t+  7.0s  Tony     messenger      read (late: after the step's wait, changes nothing)");
   EXPECT_EQ(lines[3].substr(0, 17), "t+  9.0s  failed:");
 }
 

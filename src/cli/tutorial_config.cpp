@@ -1,11 +1,10 @@
 #include "cli/tutorial_config.hpp"
 
 #include <array>
-#include <charconv>
-#include <optional>
-
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
+#include <charconv>
+#include <optional>
 
 namespace herald::cli {
 
@@ -14,9 +13,9 @@ namespace json = boost::json;
 namespace {
 
 struct ChannelType {
-  std::string_view type;     // as in the config
-  std::string_view channel;  // the API's channel
-  std::string_view from_key; // the FROM entry giving the sender
+  std::string_view type;      // as in the config
+  std::string_view channel;   // the API's channel
+  std::string_view from_key;  // the FROM entry giving the sender
 };
 
 constexpr std::array<ChannelType, 4> kTypes{{
@@ -102,7 +101,8 @@ std::optional<int64_t> Expiry(const json::value& v, const std::string& path, Pro
     }
   }
   if (!seconds) {
-    problems.Add(path, "must be a number of seconds: an integer or a numeric string such as \"600\"");
+    problems.Add(path,
+                 "must be a number of seconds: an integer or a numeric string such as \"600\"");
     return std::nullopt;
   }
   if (*seconds < 1 || *seconds > 86400) {
@@ -148,10 +148,10 @@ void TranslateChannel(const json::value& entry, const json::object* from, size_t
   if (to) step["to"] = *to;
   if (sender) step["from"] = *sender;
   if (const json::value* cs = c.if_contains("condition_status")) {
-    if (!cs->is_string() ||
-        (cs->get_string() != "read" && cs->get_string() != "delivered" &&
-         cs->get_string() != "acknowledged")) {
-      problems.Add(path + ".condition_status", "must be \"read\", \"delivered\" or \"acknowledged\"");
+    if (!cs->is_string() || (cs->get_string() != "read" && cs->get_string() != "delivered" &&
+                             cs->get_string() != "acknowledged")) {
+      problems.Add(path + ".condition_status",
+                   "must be \"read\", \"delivered\" or \"acknowledged\"");
     } else {
       step["condition_status"] = cs->get_string();
     }

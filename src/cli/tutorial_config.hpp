@@ -14,12 +14,11 @@
 //       passed on when present, else left to the API's defaults (read within 600 s, case-2).
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <boost/json/object.hpp>
 
 #include "core/result.hpp"
 
