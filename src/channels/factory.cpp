@@ -1,6 +1,9 @@
 #include "channels/factory.hpp"
 
 #include "channels/simulator/simulator.hpp"
+// --- HTTP connectors and pacing (issue 5) ---
+#include "channels/kannel/kannel.hpp"
+#include "channels/pacing/pacing.hpp"
 
 namespace herald::channels {
 
@@ -21,8 +24,37 @@ struct TypeInfo {
 const std::vector<TypeInfo>& Types() {
   static const std::vector<TypeInfo> types = {
       {"simulator", {"type"}},
+      // --- HTTP connectors (issue 5): each type's own keys; the pacing keys are added below.
+      {"kannel", kannel::KannelKeys()},
   };
   return types;
+}
+
+// The type-specific checks beyond key names (values, required keys), and the pacing keys that
+// every type accepts (channels/pacing/pacing.hpp).
+bool IsPacingKey(std::string_view key) {
+  for (auto k : pacing::PacingKeys()) {
+    if (k == key) return true;
+  }
+  return false;
+}
+
+Result<void> ValidateTypeValues(const std::string& name, const std::string& type,
+                                const toml::table& settings) {
+  HERALD_RETURN_IF_ERROR(pacing::ParsePacingConfig(name, settings));
+  if (type == "kannel") HERALD_RETURN_IF_ERROR(kannel::ParseKannelConfig(name, settings));
+  return {};
+}
+
+// Wraps `made` in a PacedConnector when its settings ask for pacing.
+Result<std::unique_ptr<Connector>> WithPacing(const std::string& name, const toml::table& settings,
+                                              const ConnectorContext& context,
+                                              std::unique_ptr<Connector> made) {
+  HERALD_ASSIGN_OR_RETURN(auto config, pacing::ParsePacingConfig(name, settings));
+  if (!config.enabled()) return std::move(made);
+  const Clock& clock = context.clock != nullptr ? *context.clock : SystemClock::Instance();
+  return std::unique_ptr<Connector>(
+      std::make_unique<pacing::PacedConnector>(std::move(made), config, clock));
 }
 
 }  // namespace
@@ -37,14 +69,14 @@ Result<void> ValidateConnectorSettings(const std::string& name, const toml::tabl
     if (t.type != *type) continue;
     for (auto&& [key, node] : settings) {
       (void)node;
-      bool allowed = false;
+      bool allowed = key.str() == "type" || IsPacingKey(key.str());
       for (auto k : t.keys) allowed = allowed || k == key.str();
       if (!allowed) {
         return tl::make_unexpected(
             SettingError(name, std::string(key.str()), "unknown key for a " + *type + " connector"));
       }
     }
-    return {};
+    return ValidateTypeValues(name, *type, settings);
   }
   return tl::make_unexpected(SettingError(name, "type", "unknown type \"" + *type + "\" (one of " +
                                                             known + ")"));
@@ -56,8 +88,14 @@ Result<std::unique_ptr<Connector>> MakeConnector(const std::string& name,
   HERALD_RETURN_IF_ERROR(ValidateConnectorSettings(name, settings));
   const std::string type = settings.get("type")->value<std::string>().value_or("");
   if (type == "simulator") {
-    return std::unique_ptr<Connector>(
-        std::make_unique<simulator::Simulator>(name, context.simulator_rules));
+    return WithPacing(name, settings, context,
+                      std::make_unique<simulator::Simulator>(name, context.simulator_rules));
+  }
+  // --- HTTP connectors (issue 5) ---
+  if (type == "kannel") {
+    HERALD_ASSIGN_OR_RETURN(auto config, kannel::ParseKannelConfig(name, settings));
+    return WithPacing(name, settings, context,
+                      std::make_unique<kannel::KannelConnector>(name, std::move(config), context));
   }
   return tl::make_unexpected(SettingError(name, "type", "unknown type \"" + type + "\""));
 }
