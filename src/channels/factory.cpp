@@ -2,6 +2,7 @@
 
 #include "channels/simulator/simulator.hpp"
 // --- HTTP connectors and pacing (issue 5) ---
+#include "channels/http/whatsapp.hpp"
 #include "channels/kannel/kannel.hpp"
 #include "channels/pacing/pacing.hpp"
 
@@ -26,6 +27,7 @@ const std::vector<TypeInfo>& Types() {
       {"simulator", {"type"}},
       // --- HTTP connectors (issue 5): each type's own keys; the pacing keys are added below.
       {"kannel", kannel::KannelKeys()},
+      {"whatsapp", http::WhatsAppKeys()},
   };
   return types;
 }
@@ -43,6 +45,7 @@ Result<void> ValidateTypeValues(const std::string& name, const std::string& type
                                 const toml::table& settings) {
   HERALD_RETURN_IF_ERROR(pacing::ParsePacingConfig(name, settings));
   if (type == "kannel") HERALD_RETURN_IF_ERROR(kannel::ParseKannelConfig(name, settings));
+  if (type == "whatsapp") HERALD_RETURN_IF_ERROR(http::ParseWhatsAppConfig(name, settings));
   return {};
 }
 
@@ -96,6 +99,11 @@ Result<std::unique_ptr<Connector>> MakeConnector(const std::string& name,
     HERALD_ASSIGN_OR_RETURN(auto config, kannel::ParseKannelConfig(name, settings));
     return WithPacing(name, settings, context,
                       std::make_unique<kannel::KannelConnector>(name, std::move(config), context));
+  }
+  if (type == "whatsapp") {
+    HERALD_ASSIGN_OR_RETURN(auto config, http::ParseWhatsAppConfig(name, settings));
+    return WithPacing(name, settings, context,
+                      std::make_unique<http::WhatsAppConnector>(name, std::move(config), context));
   }
   return tl::make_unexpected(SettingError(name, "type", "unknown type \"" + type + "\""));
 }

@@ -96,7 +96,7 @@ test('a number Kannel refuses (black-list) is rejected at once and the workflow 
   const [rej] = await rx.waitForStatuses(uuid, ['rejected'], 15_000);
   assertStatusWebhookV1(rej, { message_uuid: uuid, status: 'rejected', error: 1160 });
   assert.match(rej.error.detail, /denied/);
-  const next = await rx.waitForBody((b) => b.channel === 'whatsapp' && b.to === to && b.status === 'read', 15_000, 'the failover item read');
+  const { json: next } = await rx.waitForBody((b) => b.channel === 'whatsapp' && b.to === to && b.status === 'read', 15_000, 'the failover item read');
   assert.notEqual(next.message_uuid, uuid);
 });
 
