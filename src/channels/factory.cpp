@@ -2,6 +2,7 @@
 
 #include "channels/simulator/simulator.hpp"
 // --- HTTP connectors and pacing (issue 5) ---
+#include "channels/http/rbm.hpp"
 #include "channels/http/whatsapp.hpp"
 #include "channels/kannel/kannel.hpp"
 #include "channels/pacing/pacing.hpp"
@@ -28,6 +29,7 @@ const std::vector<TypeInfo>& Types() {
       // --- HTTP connectors (issue 5): each type's own keys; the pacing keys are added below.
       {"kannel", kannel::KannelKeys()},
       {"whatsapp", http::WhatsAppKeys()},
+      {"rbm", http::RbmKeys()},
   };
   return types;
 }
@@ -46,6 +48,7 @@ Result<void> ValidateTypeValues(const std::string& name, const std::string& type
   HERALD_RETURN_IF_ERROR(pacing::ParsePacingConfig(name, settings));
   if (type == "kannel") HERALD_RETURN_IF_ERROR(kannel::ParseKannelConfig(name, settings));
   if (type == "whatsapp") HERALD_RETURN_IF_ERROR(http::ParseWhatsAppConfig(name, settings));
+  if (type == "rbm") HERALD_RETURN_IF_ERROR(http::ParseRbmConfig(name, settings));
   return {};
 }
 
@@ -104,6 +107,11 @@ Result<std::unique_ptr<Connector>> MakeConnector(const std::string& name,
     HERALD_ASSIGN_OR_RETURN(auto config, http::ParseWhatsAppConfig(name, settings));
     return WithPacing(name, settings, context,
                       std::make_unique<http::WhatsAppConnector>(name, std::move(config), context));
+  }
+  if (type == "rbm") {
+    HERALD_ASSIGN_OR_RETURN(auto config, http::ParseRbmConfig(name, settings));
+    return WithPacing(name, settings, context,
+                      std::make_unique<http::RbmConnector>(name, std::move(config), context));
   }
   return tl::make_unexpected(SettingError(name, "type", "unknown type \"" + type + "\""));
 }

@@ -169,16 +169,26 @@ std::string HexEncode(std::string_view bytes) {
   return out;
 }
 
-std::string HmacSha256(std::string_view key, std::string_view data) {
+namespace {
+std::string Hmac(const EVP_MD* md, std::string_view key, std::string_view data) {
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   static const unsigned char kEmpty = 0;
   const void* k = key.empty() ? static_cast<const void*>(&kEmpty) : key.data();
-  if (HMAC(EVP_sha256(), k, static_cast<int>(key.size()),
+  if (HMAC(md, k, static_cast<int>(key.size()),
            reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac, &len) == nullptr) {
     return std::string();
   }
   return std::string(reinterpret_cast<const char*>(mac), len);
+}
+}  // namespace
+
+std::string HmacSha256(std::string_view key, std::string_view data) {
+  return Hmac(EVP_sha256(), key, data);
+}
+
+std::string HmacSha512(std::string_view key, std::string_view data) {
+  return Hmac(EVP_sha512(), key, data);
 }
 
 std::string Base64Encode(std::string_view bytes) {

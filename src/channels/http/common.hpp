@@ -62,6 +62,8 @@ std::map<std::string, std::string> ParseQuery(std::string_view query);
 std::string HexEncode(std::string_view bytes);  // lower case
 // HMAC-SHA256(key, data), raw 32 bytes.
 std::string HmacSha256(std::string_view key, std::string_view data);
+// HMAC-SHA512(key, data), raw 64 bytes (Google RBM's X-Goog-Signature).
+std::string HmacSha512(std::string_view key, std::string_view data);
 std::string Base64Encode(std::string_view bytes);  // standard alphabet, padded
 bool ConstantTimeEquals(std::string_view a, std::string_view b);
 
