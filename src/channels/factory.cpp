@@ -3,6 +3,7 @@
 #include "channels/simulator/simulator.hpp"
 // --- HTTP connectors and pacing (issue 5) ---
 #include "channels/http/rbm.hpp"
+#include "channels/http/vonage.hpp"
 #include "channels/http/whatsapp.hpp"
 #include "channels/kannel/kannel.hpp"
 #include "channels/pacing/pacing.hpp"
@@ -30,6 +31,7 @@ const std::vector<TypeInfo>& Types() {
       {"kannel", kannel::KannelKeys()},
       {"whatsapp", http::WhatsAppKeys()},
       {"rbm", http::RbmKeys()},
+      {"vonage", http::VonageKeys()},
   };
   return types;
 }
@@ -49,6 +51,7 @@ Result<void> ValidateTypeValues(const std::string& name, const std::string& type
   if (type == "kannel") HERALD_RETURN_IF_ERROR(kannel::ParseKannelConfig(name, settings));
   if (type == "whatsapp") HERALD_RETURN_IF_ERROR(http::ParseWhatsAppConfig(name, settings));
   if (type == "rbm") HERALD_RETURN_IF_ERROR(http::ParseRbmConfig(name, settings));
+  if (type == "vonage") HERALD_RETURN_IF_ERROR(http::ParseVonageConfig(name, settings));
   return {};
 }
 
@@ -112,6 +115,11 @@ Result<std::unique_ptr<Connector>> MakeConnector(const std::string& name,
     HERALD_ASSIGN_OR_RETURN(auto config, http::ParseRbmConfig(name, settings));
     return WithPacing(name, settings, context,
                       std::make_unique<http::RbmConnector>(name, std::move(config), context));
+  }
+  if (type == "vonage") {
+    HERALD_ASSIGN_OR_RETURN(auto config, http::ParseVonageConfig(name, settings));
+    return WithPacing(name, settings, context,
+                      std::make_unique<http::VonageConnector>(name, std::move(config), context));
   }
   return tl::make_unexpected(SettingError(name, "type", "unknown type \"" + type + "\""));
 }
