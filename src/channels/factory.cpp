@@ -2,6 +2,7 @@
 
 #include "channels/simulator/simulator.hpp"
 // --- HTTP connectors and pacing (issue 5) ---
+#include "channels/http/messenger.hpp"
 #include "channels/http/rbm.hpp"
 #include "channels/http/vonage.hpp"
 #include "channels/http/whatsapp.hpp"
@@ -32,6 +33,7 @@ const std::vector<TypeInfo>& Types() {
       {"whatsapp", http::WhatsAppKeys()},
       {"rbm", http::RbmKeys()},
       {"vonage", http::VonageKeys()},
+      {"messenger", http::MessengerKeys()},
   };
   return types;
 }
@@ -52,6 +54,7 @@ Result<void> ValidateTypeValues(const std::string& name, const std::string& type
   if (type == "whatsapp") HERALD_RETURN_IF_ERROR(http::ParseWhatsAppConfig(name, settings));
   if (type == "rbm") HERALD_RETURN_IF_ERROR(http::ParseRbmConfig(name, settings));
   if (type == "vonage") HERALD_RETURN_IF_ERROR(http::ParseVonageConfig(name, settings));
+  if (type == "messenger") HERALD_RETURN_IF_ERROR(http::ParseMessengerConfig(name, settings));
   return {};
 }
 
@@ -120,6 +123,11 @@ Result<std::unique_ptr<Connector>> MakeConnector(const std::string& name,
     HERALD_ASSIGN_OR_RETURN(auto config, http::ParseVonageConfig(name, settings));
     return WithPacing(name, settings, context,
                       std::make_unique<http::VonageConnector>(name, std::move(config), context));
+  }
+  if (type == "messenger") {
+    HERALD_ASSIGN_OR_RETURN(auto config, http::ParseMessengerConfig(name, settings));
+    return WithPacing(name, settings, context,
+                      std::make_unique<http::MessengerConnector>(name, std::move(config), context));
   }
   return tl::make_unexpected(SettingError(name, "type", "unknown type \"" + type + "\""));
 }
