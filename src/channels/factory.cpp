@@ -38,8 +38,7 @@ const std::vector<TypeInfo>& Types() {
   return types;
 }
 
-// The type-specific checks beyond key names (values, required keys), and the pacing keys that
-// every type accepts (channels/pacing/pacing.hpp).
+// The pacing keys, which every type accepts (channels/pacing/pacing.hpp).
 bool IsPacingKey(std::string_view key) {
   for (auto k : pacing::PacingKeys()) {
     if (k == key) return true;
@@ -47,6 +46,7 @@ bool IsPacingKey(std::string_view key) {
   return false;
 }
 
+// The type-specific checks beyond key names: values, required keys, secrets.
 Result<void> ValidateTypeValues(const std::string& name, const std::string& type,
                                 const toml::table& settings) {
   HERALD_RETURN_IF_ERROR(pacing::ParsePacingConfig(name, settings));
