@@ -128,9 +128,7 @@ boost::asio::awaitable<net::HttpResponse> AdminWebhooks(ApiContext& ctx, net::Ht
     replayed.reset();
     HERALD_ASSIGN_OR_RETURN(auto job, tx.JobGet(job_id));
     if (!job || job->state != "dead") return {};
-    engine::PrepareReplay(*job, now);
-    HERALD_RETURN_IF_ERROR(tx.JobUpdate(*job).map([](bool) {}));
-    replayed = job;
+    HERALD_ASSIGN_OR_RETURN(replayed, engine::ReplayDeadLetter(tx, std::move(*job), now));
     return {};
   };
   if (auto r = co_await ctx.store.Write(std::move(replay)); !r) {
@@ -140,7 +138,8 @@ boost::asio::awaitable<net::HttpResponse> AdminWebhooks(ApiContext& ctx, net::Ht
   std::vector<store::JobRow> jobs;
   jobs.push_back(*replayed);
   ctx.engine.Schedule(std::move(jobs));
-  co_return JsonResponse(202, json::object{{"id", job_id}, {"state", "pending"}});
+  co_return JsonResponse(202, json::object{{"id", replayed->id}, {"replayed_id", job_id},
+                                           {"state", "pending"}});
 }
 
 }  // namespace herald::api

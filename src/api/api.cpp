@@ -83,6 +83,32 @@ class Api::Impl {
       if (method != "GET") co_return MethodNotAllowed("GET, PATCH", request.request_id);
       co_return co_await GetMessage(ctx_, std::move(request), std::move(*uuid));
     }
+    if (path == "/v0.1/dispatch") {
+      if (method != "POST") co_return MethodNotAllowed("POST", request.request_id);
+      co_return co_await PostDispatch(ctx_, std::move(request));
+    }
+    if (auto id = Segment(path, "/v0.1/dispatch/")) {
+      if (method != "GET") co_return MethodNotAllowed("GET", request.request_id);
+      co_return co_await GetDispatch(ctx_, std::move(request), std::move(*id));
+    }
+    if (path == "/v1/escalations") {
+      if (method != "POST") co_return MethodNotAllowed("POST", request.request_id);
+      co_return co_await PostEscalation(ctx_, std::move(request));
+    }
+    if (path.rfind("/v1/escalations/", 0) == 0) {
+      std::string_view rest = path.substr(std::string_view("/v1/escalations/").size());
+      std::string action;
+      if (rest.ends_with("/acknowledge")) {
+        rest.remove_suffix(std::string_view("/acknowledge").size());
+        action = "acknowledge";
+      }
+      if (rest.empty() || rest.find('/') != std::string_view::npos) {
+        co_return NotFound("No such resource.", request.request_id);
+      }
+      std::string id(rest);
+      co_return co_await EscalationResource(ctx_, std::move(request), std::move(id),
+                                            std::move(action));
+    }
     if (auto id = Segment(path, "/v1/workflows/")) {
       if (method != "GET") co_return MethodNotAllowed("GET", request.request_id);
       co_return co_await GetWorkflow(ctx_, std::move(request), std::move(*id));

@@ -7,6 +7,8 @@
 //   GET  /v1/messages/{uuid}                 Herald extension: the message and its history
 //   PATCH /v1/messages/{uuid}                mark an inbound message read, revoke an RCS one
 //   GET  /v1/workflows/{workflow_id}         Herald extension: a failover workflow
+//   POST /v0.1/dispatch, GET /v0.1/dispatch/{id}   Dispatch API (GET: Herald extension)
+//   POST /v1/escalations, GET|DELETE /v1/escalations/{id}, POST .../{id}/acknowledge
 //   GET|POST /admin/v1/applications          admin API (Bearer admin token)
 //   GET|PATCH|DELETE /admin/v1/applications/{id}
 //   GET|PUT /admin/v1/simulator/rules, POST /admin/v1/simulator/inbound

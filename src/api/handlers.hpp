@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/value.hpp>
@@ -12,6 +13,7 @@
 #include "api/authenticator.hpp"
 #include "net/http_types.hpp"
 #include "channels/simulator/simulator.hpp"
+#include "domain/message.hpp"
 #include "engine/engine.hpp"
 #include "store/async_store.hpp"
 
@@ -43,7 +45,42 @@ net::HttpResponse UnsupportedMediaType(std::string_view request_id);
 // Maps an error from the store (or elsewhere) to 503/500 and logs it.
 net::HttpResponse StoreFailure(const Error& error, std::string_view request_id);
 
+// The 401 for a failed authentication (or 503/500 when the store failed).
+net::HttpResponse AuthFailure(const Error& error, std::string_view request_id);
+// Checks Content-Type and Idempotency-Key and parses the body into `body`; the error response
+// otherwise (415, 400).
+std::optional<net::HttpResponse> ReadJsonBody(const net::HttpRequest& request,
+                                              boost::json::value* body);
+// A message's status history as the GETs show it.
+boost::json::array EventsJson(const std::vector<store::MessageEventRow>& events);
+
+// An accepted request of any front door: the plan and the body of its 202.
+struct PlanToAccept {
+  store::WorkflowRow workflow;
+  std::vector<store::MessageRow> messages;  // the first one is sent first
+  std::string accepted_body;
+};
+store::WorkflowRow NewWorkflowRow(const std::string& application_id, std::string kind,
+                                  size_t items, int64_t now);
+// Item `index` (0-based) of `workflow`: queued if first, else waiting.
+store::MessageRow NewMessageRow(domain::OutboundMessage item, const store::WorkflowRow& workflow,
+                                size_t index, int64_t now);
+// Stores the plan, its first send and the Idempotency-Key in one durable transaction, then
+// answers 202 with plan.accepted_body (or replays / refuses per the key).
+boost::asio::awaitable<net::HttpResponse> AcceptPlan(ApiContext& ctx, net::HttpRequest request,
+                                                     PlanToAccept plan);
+
 boost::asio::awaitable<net::HttpResponse> PostMessage(ApiContext& ctx, net::HttpRequest request);
+// POST /v0.1/dispatch; GET /v0.1/dispatch/{id} (Herald extension).
+boost::asio::awaitable<net::HttpResponse> PostDispatch(ApiContext& ctx, net::HttpRequest request);
+boost::asio::awaitable<net::HttpResponse> GetDispatch(ApiContext& ctx, net::HttpRequest request,
+                                                      std::string id);
+// /v1/escalations (POST), /v1/escalations/{id} (GET, DELETE), .../acknowledge (POST).
+boost::asio::awaitable<net::HttpResponse> PostEscalation(ApiContext& ctx,
+                                                         net::HttpRequest request);
+boost::asio::awaitable<net::HttpResponse> EscalationResource(ApiContext& ctx,
+                                                             net::HttpRequest request,
+                                                             std::string id, std::string action);
 boost::asio::awaitable<net::HttpResponse> GetMessage(ApiContext& ctx, net::HttpRequest request,
                                                      std::string uuid);
 boost::asio::awaitable<net::HttpResponse> GetWorkflow(ApiContext& ctx, net::HttpRequest request,

@@ -22,11 +22,6 @@ constexpr size_t kWorkflowIdLength = 55;  // the shape of Vonage's example workf
 constexpr size_t kMaxIdempotencyKey = 255;
 constexpr int kMaxJsonDepth = 32;
 
-net::HttpResponse AuthFailure(const Error& error, std::string_view request_id) {
-  if (error.code == Errc::kUnauthenticated) return Unauthorized(error.message, request_id);
-  return StoreFailure(error, request_id);
-}
-
 bool IsValidIdempotencyKey(std::string_view key) {
   if (key.empty() || key.size() > kMaxIdempotencyKey) return false;
   for (char c : key) {
@@ -42,6 +37,13 @@ struct AcceptOutcome {
   std::string body;
 };
 
+}  // namespace
+
+net::HttpResponse AuthFailure(const Error& error, std::string_view request_id) {
+  if (error.code == Errc::kUnauthenticated) return Unauthorized(error.message, request_id);
+  return StoreFailure(error, request_id);
+}
+
 json::array EventsJson(const std::vector<store::MessageEventRow>& events) {
   json::array out;
   for (const auto& e : events) {
@@ -54,6 +56,8 @@ json::array EventsJson(const std::vector<store::MessageEventRow>& events) {
   }
   return out;
 }
+
+namespace {
 
 json::object MessageJson(const store::MessageRow& m, const store::WorkflowRow* workflow,
                          const std::vector<store::MessageEventRow>& events) {
@@ -80,93 +84,91 @@ json::object MessageJson(const store::MessageRow& m, const store::WorkflowRow* w
 
 }  // namespace
 
-boost::asio::awaitable<net::HttpResponse> PostMessage(ApiContext& ctx, net::HttpRequest request) {
+std::optional<net::HttpResponse> ReadJsonBody(const net::HttpRequest& request,
+                                              json::value* body) {
   const std::string& rid = request.request_id;
-  std::string authorization(request.Header("authorization"));
-  auto auth = co_await ctx.authenticator.Authenticate(std::move(authorization), true);
-  if (!auth) co_return AuthFailure(auth.error(), rid);
-  const store::ApplicationRow& app = auth->application->row;
-
-  if (!IsJsonContentType(request.Header("content-type"))) co_return UnsupportedMediaType(rid);
-
+  if (!IsJsonContentType(request.Header("content-type"))) return UnsupportedMediaType(rid);
   std::string_view idempotency_key = request.Header("idempotency-key");
   if (request.HasHeader("idempotency-key") && !IsValidIdempotencyKey(idempotency_key)) {
-    co_return Problem(400, std::string(kHeraldProblemPrefix) + "invalid-idempotency-key",
-                      "Invalid Idempotency-Key",
-                      "Idempotency-Key must be 1..255 printable ASCII characters.", rid);
+    return Problem(400, std::string(kHeraldProblemPrefix) + "invalid-idempotency-key",
+                   "Invalid Idempotency-Key",
+                   "Idempotency-Key must be 1..255 printable ASCII characters.", rid);
   }
-
   json::parse_options parse_options;
   parse_options.max_depth = kMaxJsonDepth;
   boost::system::error_code ec;
-  json::value body = json::parse(request.body, ec, json::storage_ptr(), parse_options);
-  if (ec) co_return InvalidJson("The request body could not be parsed as JSON.", rid);
+  *body = json::parse(request.body, ec, json::storage_ptr(), parse_options);
+  if (ec) return InvalidJson("The request body could not be parsed as JSON.", rid);
+  return std::nullopt;
+}
 
-  auto validated = domain::ValidateSendRequest(body);
-  if (!validated) co_return ValidationProblem(validated.error(), rid);
-
-  // Build every row before the transaction so the writer thread only writes.
-  const int64_t now = ctx.clock.NowMs();
+store::WorkflowRow NewWorkflowRow(const std::string& application_id, std::string kind,
+                                  size_t items, int64_t now) {
   store::WorkflowRow workflow;
   // Time-ordered ids (decision 0004): the inserts of one commit land at the right edge of the
   // primary-key indexes instead of on one random leaf page per row.
   workflow.id = TimeOrderedAlnum(now, kWorkflowIdLength);
-  workflow.application_id = app.id;
-  workflow.items_total = static_cast<int32_t>(validated->items.size());
-  workflow.has_failover = validated->has_failover();
+  workflow.application_id = application_id;
+  workflow.items_total = static_cast<int32_t>(items);
+  workflow.has_failover = items > 1;
   workflow.state = "active";
   workflow.created_at_ms = now;
   workflow.updated_at_ms = now;
-  std::vector<store::MessageRow> messages;
-  messages.reserve(validated->items.size());
-  for (size_t i = 0; i < validated->items.size(); ++i) {
-    domain::OutboundMessage& item = validated->items[i];
-    store::MessageRow m;
-    m.uuid = NewUuidV7(now);
-    m.workflow_id = workflow.id;
-    m.application_id = app.id;
-    m.item_number = static_cast<int32_t>(i + 1);
-    m.channel = std::string(domain::ChannelName(item.channel));
-    m.message_type = std::move(item.message_type);
-    m.to = std::move(item.to);
-    m.from = std::move(item.from);
-    m.client_ref = std::move(item.client_ref);
-    m.webhook_url = std::move(item.webhook_url);
-    m.webhook_version = std::move(item.webhook_version);
-    m.ttl_seconds = item.ttl_seconds;
-    m.state = std::string(domain::MessageStateName(i == 0 ? domain::MessageState::kQueued
-                                                           : domain::MessageState::kWaiting));
-    m.payload_json = json::serialize(item.payload);
-    m.created_at_ms = now;
-    m.updated_at_ms = now;
-    messages.push_back(std::move(m));
-  }
-  json::object accepted{{"message_uuid", messages.front().uuid}};
-  if (workflow.has_failover) accepted["workflow_id"] = workflow.id;
-  std::string accepted_body = json::serialize(accepted);
+  workflow.kind = std::move(kind);
+  return workflow;
+}
 
+store::MessageRow NewMessageRow(domain::OutboundMessage item, const store::WorkflowRow& workflow,
+                                size_t index, int64_t now) {
+  store::MessageRow m;
+  m.uuid = NewUuidV7(now);
+  m.workflow_id = workflow.id;
+  m.application_id = workflow.application_id;
+  m.item_number = static_cast<int32_t>(index + 1);
+  m.channel = std::string(domain::ChannelName(item.channel));
+  m.message_type = std::move(item.message_type);
+  m.to = std::move(item.to);
+  m.from = std::move(item.from);
+  m.client_ref = std::move(item.client_ref);
+  m.webhook_url = std::move(item.webhook_url);
+  m.webhook_version = std::move(item.webhook_version);
+  m.ttl_seconds = item.ttl_seconds;
+  m.state = std::string(domain::MessageStateName(index == 0 ? domain::MessageState::kQueued
+                                                             : domain::MessageState::kWaiting));
+  m.payload_json = json::serialize(item.payload);
+  m.created_at_ms = now;
+  m.updated_at_ms = now;
+  return m;
+}
+
+boost::asio::awaitable<net::HttpResponse> AcceptPlan(ApiContext& ctx, net::HttpRequest request,
+                                                     PlanToAccept plan) {
+  const std::string& rid = request.request_id;
+  const std::string app_id = plan.workflow.application_id;
+  const int64_t now = plan.workflow.created_at_ms;
+  std::string_view idempotency_key = request.Header("idempotency-key");
   std::optional<store::IdempotencyRow> idempotency;
   if (!idempotency_key.empty()) {
     idempotency.emplace();
-    idempotency->application_id = app.id;
+    idempotency->application_id = app_id;
     idempotency->key = std::string(idempotency_key);
     // The method and path are part of the fingerprint so a key cannot replay across endpoints.
     idempotency->request_hash =
         auth::Sha256Hex(request.method + " " + std::string(request.path()) + "\n" + request.body);
     idempotency->status = 202;
-    idempotency->response_body = accepted_body;
+    idempotency->response_body = plan.accepted_body;
     idempotency->created_at_ms = now;
   }
 
-  // ONE transaction: the idempotency check, the workflow with all its messages and the key.
-  // The 202 is sent only after it is committed (group commit: durable, fsynced).
+  // ONE transaction: the idempotency check, the plan with all its messages, its first send
+  // and the key. The 202 is sent only after it is committed (group commit: durable, fsynced).
   AcceptOutcome outcome;
   store::JobRow first_send;
   const int64_t not_before = now - ctx.options.idempotency_window_ms;
   store::TxFunction accept = [&](store::Tx& tx) -> Result<void> {
     if (idempotency) {
       HERALD_ASSIGN_OR_RETURN(auto existing,
-                              tx.IdempotencyGet(app.id, idempotency->key, not_before));
+                              tx.IdempotencyGet(app_id, idempotency->key, not_before));
       if (existing) {
         if (existing->request_hash == idempotency->request_hash) {
           outcome = {AcceptOutcome::Kind::kReplayed, existing->status, existing->response_body};
@@ -176,12 +178,12 @@ boost::asio::awaitable<net::HttpResponse> PostMessage(ApiContext& ctx, net::Http
         return {};
       }
     }
-    HERALD_RETURN_IF_ERROR(tx.WorkflowInsert(workflow, messages));
+    HERALD_RETURN_IF_ERROR(tx.WorkflowInsert(plan.workflow, plan.messages));
     // The first send job commits with the workflow: an accepted message is always on its way.
-    first_send = engine::FirstSendJob(messages.front(), now);
+    first_send = engine::FirstSendJob(plan.messages.front(), now);
     HERALD_ASSIGN_OR_RETURN(first_send.id, tx.JobInsert(first_send));
     if (idempotency) HERALD_RETURN_IF_ERROR(tx.IdempotencyPut(*idempotency));
-    outcome = {AcceptOutcome::Kind::kCreated, 202, accepted_body};
+    outcome = {AcceptOutcome::Kind::kCreated, 202, plan.accepted_body};
     return {};
   };
   auto committed = co_await ctx.store.Write(std::move(accept));
@@ -206,12 +208,39 @@ boost::asio::awaitable<net::HttpResponse> PostMessage(ApiContext& ctx, net::Http
   std::vector<store::JobRow> jobs;
   jobs.push_back(std::move(first_send));
   ctx.engine.Schedule(std::move(jobs));
-  spdlog::debug("accepted workflow {} ({} items) for application {} to {}", workflow.id,
-                workflow.items_total, app.id, MaskAddress(messages.front().to));
+  spdlog::debug("accepted {} {} ({} items) for application {} to {}", plan.workflow.kind,
+                plan.workflow.id, plan.workflow.items_total, app_id,
+                MaskAddress(plan.messages.front().to));
   net::HttpResponse res;
   res.status = 202;
   res.body = std::move(outcome.body);
   co_return res;
+}
+
+boost::asio::awaitable<net::HttpResponse> PostMessage(ApiContext& ctx, net::HttpRequest request) {
+  const std::string& rid = request.request_id;
+  std::string authorization(request.Header("authorization"));
+  auto auth = co_await ctx.authenticator.Authenticate(std::move(authorization), true);
+  if (!auth) co_return AuthFailure(auth.error(), rid);
+  const store::ApplicationRow& app = auth->application->row;
+
+  json::value body;
+  if (auto bad = ReadJsonBody(request, &body)) co_return std::move(*bad);
+  auto validated = domain::ValidateSendRequest(body);
+  if (!validated) co_return ValidationProblem(validated.error(), rid);
+
+  // Build every row before the transaction so the writer thread only writes.
+  const int64_t now = ctx.clock.NowMs();
+  PlanToAccept plan;
+  plan.workflow = NewWorkflowRow(app.id, "messages", validated->items.size(), now);
+  plan.messages.reserve(validated->items.size());
+  for (size_t i = 0; i < validated->items.size(); ++i) {
+    plan.messages.push_back(NewMessageRow(std::move(validated->items[i]), plan.workflow, i, now));
+  }
+  json::object accepted{{"message_uuid", plan.messages.front().uuid}};
+  if (plan.workflow.has_failover) accepted["workflow_id"] = plan.workflow.id;
+  plan.accepted_body = json::serialize(accepted);
+  co_return co_await AcceptPlan(ctx, std::move(request), std::move(plan));
 }
 
 boost::asio::awaitable<net::HttpResponse> GetMessage(ApiContext& ctx, net::HttpRequest request,

@@ -58,6 +58,19 @@ net::HttpResponse ValidationProblem(const domain::ValidationFailure& failure,
   return Respond(422, o);
 }
 
+net::HttpResponse DispatchValidationProblem(const domain::ValidationFailure& failure,
+                                            std::string_view request_id) {
+  json::object o = ProblemObject("https://www.nexmo.com/messages/Errors#InvalidParams",
+                                 "Invalid request parameters",
+                                 "Your request parameters did not validate.", request_id);
+  json::array params;
+  for (const auto& p : failure.invalid_parameters) {
+    params.push_back(json::object{{"name", p.name}, {"reason", p.reason}});
+  }
+  o["invalid_parameters"] = std::move(params);
+  return Respond(400, o);
+}
+
 net::HttpResponse Unauthorized(std::string_view detail, std::string_view request_id) {
   // "unathorized" (sic) is the anchor Vonage's API uses.
   return Problem(401, "https://developer.vonage.com/api-errors/#unathorized",

@@ -18,6 +18,10 @@ net::HttpResponse Problem(int status, std::string_view type, std::string_view ti
 net::HttpResponse ValidationProblem(const domain::ValidationFailure& failure,
                                     std::string_view request_id);
 
+// 400 in the Dispatch API's shape (contract §10.2): type #InvalidParams, every bad field named.
+net::HttpResponse DispatchValidationProblem(const domain::ValidationFailure& failure,
+                                            std::string_view request_id);
+
 net::HttpResponse Unauthorized(std::string_view detail, std::string_view request_id);
 net::HttpResponse NotFound(std::string_view detail, std::string_view request_id);
 net::HttpResponse InvalidJson(std::string_view detail, std::string_view request_id);

@@ -223,8 +223,7 @@ int WebhooksReplay(const std::string& data_dir, const std::vector<int64_t>& ids,
       if (!unknown.empty()) return {};  // all or nothing
     }
     for (auto& job : jobs) {
-      engine::PrepareReplay(job, now);
-      HERALD_RETURN_IF_ERROR(tx.JobUpdate(job).map([](bool) {}));
+      HERALD_RETURN_IF_ERROR(engine::ReplayDeadLetter(tx, job, now).map([](store::JobRow) {}));
       ++replayed;
     }
     return {};

@@ -59,7 +59,9 @@ Result<void> CheckKeys(const toml::table& table, const std::string& path, std::s
 Result<void> ApplyEngine(const toml::table& t, const std::string& path, ServeConfig& config) {
   HERALD_RETURN_IF_ERROR(CheckKeys(t, path, "engine",
                                    {"undeliverable_failover", "send_attempts",
-                                    "send_retry_initial_ms", "send_retry_max_ms"}));
+                                    "send_retry_initial_ms", "send_retry_max_ms", "wait_scale",
+                                    "dispatch_last_item_wait_s", "timer_window_ms",
+                                    "max_held_jobs"}));
   engine::EngineOptions& e = config.engine;
   if (const toml::node* n = t.get("undeliverable_failover")) {
     auto v = n->value_exact<bool>();
@@ -73,6 +75,20 @@ Result<void> ApplyEngine(const toml::table& t, const std::string& path, ServeCon
                                 e.send_retry_initial_ms));
   HERALD_RETURN_IF_ERROR(IntKey(t, path, "engine", "send_retry_max_ms", 1, 86'400'000,
                                 e.send_retry_max_ms));
+  HERALD_RETURN_IF_ERROR(IntKey(t, path, "engine", "dispatch_last_item_wait_s", 1, 7 * 86'400,
+                                e.dispatch_last_item_wait_s));
+  HERALD_RETURN_IF_ERROR(IntKey(t, path, "engine", "timer_window_ms", 100, 3'600'000,
+                                e.timer_window_ms));
+  HERALD_RETURN_IF_ERROR(IntKey(t, path, "engine", "max_held_jobs", 8, 10'000'000,
+                                e.max_held_jobs));
+  if (const toml::node* n = t.get("wait_scale")) {
+    auto v = n->value<double>();  // integers accepted too
+    if (!v || !(*v >= 0.0001 && *v <= 1.0)) {
+      return tl::make_unexpected(
+          KeyError(path, "engine.wait_scale", "must be a number between 0.0001 and 1"));
+    }
+    e.wait_scale = *v;
+  }
   return {};
 }
 

@@ -1,6 +1,7 @@
 #include "channels/factory.hpp"
 
 #include "channels/simulator/simulator.hpp"
+#include "channels/smpp/smpp_connector.hpp"
 // --- HTTP connectors and pacing (issue 5) ---
 #include "channels/http/messenger.hpp"
 #include "channels/http/rbm.hpp"
@@ -28,6 +29,7 @@ struct TypeInfo {
 const std::vector<TypeInfo>& Types() {
   static const std::vector<TypeInfo> types = {
       {"simulator", {"type"}},
+      {"smpp", smpp::ConfigKeys()},
       // --- HTTP connectors (issue 5): each type's own keys; the pacing keys are added below.
       {"kannel", kannel::KannelKeys()},
       {"whatsapp", http::WhatsAppKeys()},
@@ -55,6 +57,7 @@ Result<void> ValidateTypeValues(const std::string& name, const std::string& type
   if (type == "rbm") HERALD_RETURN_IF_ERROR(http::ParseRbmConfig(name, settings));
   if (type == "vonage") HERALD_RETURN_IF_ERROR(http::ParseVonageConfig(name, settings));
   if (type == "messenger") HERALD_RETURN_IF_ERROR(http::ParseMessengerConfig(name, settings));
+  if (type == "smpp") HERALD_RETURN_IF_ERROR(smpp::ParseConfig(name, settings));
   return {};
 }
 
@@ -128,6 +131,11 @@ Result<std::unique_ptr<Connector>> MakeConnector(const std::string& name,
     HERALD_ASSIGN_OR_RETURN(auto config, http::ParseMessengerConfig(name, settings));
     return WithPacing(name, settings, context,
                       std::make_unique<http::MessengerConnector>(name, std::move(config), context));
+  }
+  if (type == "smpp") {
+    HERALD_ASSIGN_OR_RETURN(auto config, smpp::ParseConfig(name, settings));
+    return WithPacing(name, settings, context,
+                      std::make_unique<smpp::SmppConnector>(name, std::move(config), context));
   }
   return tl::make_unexpected(SettingError(name, "type", "unknown type \"" + type + "\""));
 }

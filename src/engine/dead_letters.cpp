@@ -23,12 +23,16 @@ boost::json::object DeadLetterJson(const store::JobRow& job) {
   return o;
 }
 
-void PrepareReplay(store::JobRow& job, int64_t now_ms) {
+Result<store::JobRow> ReplayDeadLetter(store::Tx& tx, store::JobRow dead, int64_t now_ms) {
+  HERALD_RETURN_IF_ERROR(tx.JobDelete(dead.id).map([](bool) {}));
+  store::JobRow job = std::move(dead);
   job.state = "pending";
   job.attempt = 0;
   job.run_at_ms = now_ms;
   job.created_at_ms = now_ms;
   job.updated_at_ms = now_ms;
+  HERALD_ASSIGN_OR_RETURN(job.id, tx.JobInsert(job));
+  return job;
 }
 
 }  // namespace herald::engine

@@ -1,6 +1,8 @@
 #include "engine/engine.hpp"
 
 #include <atomic>
+#include <cctype>
+#include <cmath>
 #include <chrono>
 #include <deque>
 #include <exception>
@@ -38,13 +40,14 @@ using store::TxFunction;
 
 namespace {
 
-constexpr std::string_view kSend = "send";
-constexpr std::string_view kTtl = "ttl";
-constexpr std::string_view kProviderEvent = "provider_event";
-constexpr std::string_view kWebhook = "webhook";
+constexpr std::string_view kSend = kJobSend;
+constexpr std::string_view kTtl = kJobTtl;
+constexpr std::string_view kExpiry = kJobExpiry;
+constexpr std::string_view kProviderEvent = kJobProviderEvent;
+constexpr std::string_view kWebhook = kJobWebhook;
 constexpr int64_t kAppCacheTtlMs = 2'000;  // as the API's application cache (docs/api.md)
 constexpr auto kRescanInterval = std::chrono::seconds(2);
-constexpr int64_t kRescanOverlapMs = 5'000;
+constexpr int64_t kRescanBatch = 10'000;  // rows per look for jobs of other processes
 
 JobRow NewJob(std::string_view kind, const std::string& ref, const std::string& app,
               std::string payload, int64_t run_at_ms, int64_t now_ms) {
@@ -155,21 +158,42 @@ class Engine::Impl {
         rng_(std::random_device{}()) {}
 
   Result<void> Start() {
-    std::vector<JobRow> pending;
-    TxFunction load = [&pending](Tx& tx) -> Result<void> {
-      HERALD_ASSIGN_OR_RETURN(pending, tx.JobListByState("pending", 0));
+    // Only the jobs due soon are held in memory (bounded: options_.max_held_jobs); the rest
+    // stay on disk and are paged in by Refill as they come due (decision 0006).
+    const int64_t now = clock_.NowMs();
+    std::vector<JobRow> due;
+    const int64_t limit = options_.max_held_jobs;
+    const int64_t until = now + options_.timer_window_ms;
+    int64_t max_id = 0;
+    TxFunction load = [&due, &max_id, limit, until](Tx& tx) -> Result<void> {
+      HERALD_ASSIGN_OR_RETURN(max_id, tx.JobMaxId());
+      HERALD_ASSIGN_OR_RETURN(due, tx.JobListDue(INT64_MIN, INT64_MIN, until, limit));
       return {};
     };
     HERALD_RETURN_IF_ERROR(store_.ReadSync(std::move(load)));
-    if (!pending.empty()) spdlog::info("engine: resuming {} pending job(s)", pending.size());
-    Schedule(std::move(pending));
+    AdvanceCursor(due, limit, until);
+    seen_id_ = max_id;  // jobs above it were written after this start: found by id
+    if (!due.empty()) spdlog::info("engine: resuming {} pending job(s) due now or soon", due.size());
+    Schedule(std::move(due));
     asio::co_spawn(strand_, Loop(this), [](std::exception_ptr e) {
       if (e) spdlog::critical("engine: scheduler loop ended with an exception");
     });
-    asio::co_spawn(strand_, Rescan(this), [](std::exception_ptr e) {
-      if (e) spdlog::critical("engine: rescan loop ended with an exception");
+    asio::co_spawn(strand_, Refill(this), [](std::exception_ptr e) {
+      if (e) spdlog::critical("engine: refill loop ended with an exception");
     });
     return {};
+  }
+
+  // After a page of due jobs was read up to `until`: a full page moves the cursor to its last
+  // row (more may wait at the same time), a short one means everything up to `until` is seen.
+  void AdvanceCursor(const std::vector<JobRow>& page, int64_t limit, int64_t until) {
+    if (static_cast<int64_t>(page.size()) >= limit && !page.empty()) {
+      cursor_at_ = page.back().run_at_ms;
+      cursor_id_ = page.back().id;
+    } else {
+      cursor_at_ = std::max(cursor_at_, until);
+      cursor_id_ = INT64_MAX;
+    }
   }
 
   void Stop() {
@@ -185,18 +209,31 @@ class Engine::Impl {
   // Adds jobs to the schedule. A job already held is skipped: the rescan may have found a
   // committed job before the transaction that created it got to schedule it (running it twice
   // would POST a webhook twice). `again` re-schedules a held job (RetryLater).
-  void Schedule(std::vector<JobRow> jobs, bool again = false) {
+  void Schedule(std::vector<JobRow> jobs, bool again = false, bool force = false) {
     if (jobs.empty()) return;
-    asio::dispatch(strand_, [this, again, jobs = std::move(jobs)]() mutable {
+    asio::dispatch(strand_, [this, again, force, jobs = std::move(jobs)]() mutable {
       int64_t earliest = INT64_MAX;
       for (auto& j : jobs) {
+        if (!again && !force && !Holds(j)) continue;  // on disk only: Refill pages it in
         if (!known_.insert(j.id).second && !again) continue;
         earliest = std::min(earliest, j.run_at_ms);
         queue_.emplace(j.run_at_ms, std::move(j));
       }
+
       // Wake the loop only when the new work is due before what it is waiting for.
       if (earliest < waiting_until_ms_) timer_.cancel();
     });
+  }
+
+  // Whether a committed job is kept in memory now. Jobs at or before the refill cursor must
+  // be (Refill will not read them again); later ones only while there is room and they are due
+  // within the window; while a refill read is in flight everything is kept, since the read's
+  // snapshot may predate their commit.
+  bool Holds(const JobRow& j) const {
+    if (j.run_at_ms < cursor_at_ || (j.run_at_ms == cursor_at_ && j.id <= cursor_id_)) return true;
+    if (reading_) return true;
+    return static_cast<int64_t>(known_.size()) < options_.max_held_jobs &&
+           j.run_at_ms <= clock_.NowMs() + options_.timer_window_ms;
   }
 
   Engine::Stats stats() const {
@@ -231,41 +268,65 @@ class Engine::Impl {
     }
   }
 
-  // Picks up pending jobs written by another process (`herald webhooks replay` beside a running
-  // server): every kRescanInterval, the pending rows updated since the last look that this
-  // engine does not hold. Jobs that finish while the read is in flight are remembered until it
-  // returns, so a snapshot taken just before their commit cannot resurrect them.
-  static asio::awaitable<void> Rescan(Impl* self) {
-    int64_t since = self->clock_.NowMs();
+  // Pages due jobs into memory and picks up jobs written by another process. Every
+  // kRescanInterval (sooner when the held jobs ran low):
+  //  - the pending jobs after the cursor due within the window, as many as there is room for;
+  //  - the pending jobs with an id above the highest seen so far that this engine does not
+  //    hold (`herald webhooks replay` beside a running server inserts them): a primary-key
+  //    range, so it never scans the table.
+  // Jobs that finish while a read is in flight are remembered until it returns, so a snapshot
+  // taken just before their commit cannot resurrect them.
+  static asio::awaitable<void> Refill(Impl* self) {
     while (!self->stopping_) {
       self->rescan_timer_.expires_after(kRescanInterval);
       auto [ec] = co_await self->rescan_timer_.async_wait(asio::as_tuple(asio::use_awaitable));
       if (self->stopping_) break;
-      (void)ec;
+      (void)ec;  // cancelled: the held jobs ran low
       const int64_t now = self->clock_.NowMs();
-      std::vector<JobRow> rows;
-      TxFunction list = [&rows, since](Tx& tx) -> Result<void> {
-        HERALD_ASSIGN_OR_RETURN(rows, tx.JobListPendingUpdatedSince(since));
+      const int64_t room = self->options_.max_held_jobs - static_cast<int64_t>(self->known_.size());
+      const int64_t until = now + self->options_.timer_window_ms;
+      const int64_t after_at = self->cursor_at_, after_id = self->cursor_id_;
+      const bool page = room > 0 && (until > after_at || after_id != INT64_MAX);
+      const int64_t seen = self->seen_id_;
+      std::vector<JobRow> due, updated;
+      TxFunction list = [&](Tx& tx) -> Result<void> {
+        if (page) {
+          HERALD_ASSIGN_OR_RETURN(due, tx.JobListDue(after_at, after_id, until, room));
+        }
+        HERALD_ASSIGN_OR_RETURN(updated, tx.JobListPendingAfterId(seen, kRescanBatch));
         return {};
       };
-      self->rescanning_ = true;
+      self->reading_ = true;
       auto read = co_await self->store_.Read(std::move(list));
-      self->rescanning_ = false;
-      std::unordered_set<int64_t> finished = std::move(self->finished_during_rescan_);
-      self->finished_during_rescan_.clear();
+      self->reading_ = false;
+      std::unordered_set<int64_t> finished = std::move(self->finished_during_read_);
+      self->finished_during_read_.clear();
       if (!read) continue;
-      since = now - kRescanOverlapMs;  // rows committed while we read are seen next time
-      std::vector<JobRow> unknown;
-      for (auto& row : rows) {
-        if (!self->known_.contains(row.id) && !finished.contains(row.id)) {
-          unknown.push_back(std::move(row));
-        }
+      if (page) self->AdvanceCursor(due, room, until);
+      if (!updated.empty()) self->seen_id_ = std::max(self->seen_id_, updated.back().id);
+      std::vector<JobRow> paged, others;
+      for (auto& row : due) {
+        if (!self->known_.contains(row.id) && !finished.contains(row.id)) paged.push_back(std::move(row));
       }
-      if (!unknown.empty()) {
-        spdlog::info("engine: picked up {} job(s) queued by another process", unknown.size());
-        self->Schedule(std::move(unknown));
+      for (auto& row : updated) {
+        if (!self->known_.contains(row.id) && !finished.contains(row.id)) others.push_back(std::move(row));
       }
+      if (!others.empty()) {
+        spdlog::debug("engine: found {} pending job(s) not held (another process, or on disk only)",
+                      others.size());
+      }
+      // Paged rows are held whatever the window (there was room for them); the others as any
+      // committed job (Holds): those before the cursor now, later ones when they come due.
+      self->Schedule(std::move(paged), /*again=*/false, /*force=*/true);
+      self->Schedule(std::move(others));
     }
+  }
+
+  // Held jobs ran below a quarter of the budget while more may wait on disk: refill now.
+  void MaybeRefillSoon() {
+    if (reading_ || stopping_) return;
+    const auto held = static_cast<int64_t>(known_.size());
+    if (held * 4 < options_.max_held_jobs && cursor_id_ != INT64_MAX) rescan_timer_.cancel();
   }
 
   void Wake() {
@@ -368,7 +429,7 @@ class Engine::Impl {
   static asio::awaitable<void> RunJob(Impl* self, JobRow job) {
     if (job.kind == kSend) {
       co_await RunSend(self, std::move(job));
-    } else if (job.kind == kTtl || job.kind == kProviderEvent) {
+    } else if (job.kind == kTtl || job.kind == kExpiry || job.kind == kProviderEvent) {
       co_await RunTimer(self, std::move(job));
     } else {
       spdlog::error("engine: job {} has unknown kind '{}'; left pending", job.id, job.kind);
@@ -387,7 +448,8 @@ class Engine::Impl {
     }
     // Forget the finished job first: a retried webhook is scheduled again under the same id.
     self->known_.erase(job.id);
-    if (self->rescanning_) self->finished_during_rescan_.insert(job.id);
+    if (self->reading_) self->finished_during_read_.insert(job.id);
+    self->MaybeRefillSoon();
     self->Schedule(std::move(*created));
     co_return true;
   }
@@ -465,11 +527,32 @@ class Engine::Impl {
       HERALD_ASSIGN_OR_RETURN(bool existed, tx.JobDelete(job.id));
       if (!existed) return {};
       HERALD_ASSIGN_OR_RETURN(auto m, tx.MessageLoad(job.ref));
-      if (!m || m->state != "queued") return {};
       using Kind = channels::SendOutcome::Kind;
+      if (m && m->state == "skipped" && outcome.kind == Kind::kSubmitted) {
+        // The plan ended (acknowledged, cancelled) while this send was with the connector:
+        // the message went out anyway. Keep its provider id (receipts still match) and record
+        // the submission as late; the plan does not move.
+        m->connector = connector_name;
+        m->provider_message_id = outcome.provider_message_id;
+        m->updated_at_ms = now;
+        HERALD_RETURN_IF_ERROR(tx.MessageUpdate(*m).map([](bool) {}));
+        return self->ApplyStatus(tx, *m, app, StatusInput{"submitted", std::nullopt, ""}, now,
+                                 created);
+      }
+      if (!m || m->state != "queued") return {};
       if (outcome.kind == Kind::kSubmitted) {
         m->connector = connector_name;
         m->provider_message_id = outcome.provider_message_id;
+        // A step with a condition waits for it from now on (Dispatch `expiry_time`, an
+        // escalation step; the last Dispatch item waits engine.dispatch_last_item_wait_s).
+        std::optional<int64_t> wait_s = m->expiry_seconds;
+        if (!wait_s && m->condition_status) wait_s = self->options_.dispatch_last_item_wait_s;
+        if (wait_s) {
+          m->expires_at_ms = now + self->WaitMs(*wait_s);
+          HERALD_RETURN_IF_ERROR(InsertJob(
+              tx, NewJob(kExpiry, m->uuid, m->application_id, "{}", *m->expires_at_ms, now),
+              created));
+        }
         HERALD_RETURN_IF_ERROR(
             self->ApplyStatus(tx, *m, app, StatusInput{"submitted", std::nullopt, ""}, now, created));
         for (const auto& f : outcome.followups) {
@@ -522,7 +605,7 @@ class Engine::Impl {
     co_await Commit(self, std::move(write), &created, job);  // a copy: `write` reads `job`
   }
 
-  // ttl expiry and the simulator's scheduled receipts and replies.
+  // ttl expiry, step expiries, and the simulator's scheduled receipts and replies.
   static asio::awaitable<void> RunTimer(Impl* self, JobRow job) {
     AppKeys app;
     if (!co_await ResolveApp(self, &job, &app)) co_return;
@@ -534,6 +617,7 @@ class Engine::Impl {
       if (!existed) return {};  // cancelled (revoke)
       HERALD_ASSIGN_OR_RETURN(auto m, tx.MessageLoad(job.ref));
       if (!m) return {};
+      if (job.kind == kExpiry) return self->ExpireStep(tx, *m, app, now, created);
       if (job.kind == kTtl) {
         if (m->state != "queued" && m->state != "submitted") return {};
         return self->ApplyStatus(
@@ -672,41 +756,168 @@ class Engine::Impl {
                                                   now, created));
     }
     if (!decision.advance || !workflow || workflow->state != "active") return {};
+    // Only the current step moves a plan: a receipt for a step that already expired is
+    // recorded and reported above, never acted on. (v1 failover leaves only failed items
+    // behind, which take no status; rows from before schema 3 have current_item 1.)
+    if (workflow->kind != "messages" && workflow->current_item != m.item_number) return {};
 
     HERALD_ASSIGN_OR_RETURN(auto items, tx.MessageListByWorkflow(m.application_id, m.workflow_id));
-    MessageRow* next = nullptr;
-    for (auto& item : items) {
-      if (item.item_number == m.item_number + 1) next = &item;
+    const bool has_next = NextItem(items, m) != nullptr;
+    const WorkflowStep step =
+        m.condition_status
+            ? DecideConditionStep(*m.condition_status, in.status, has_next)
+            : DecideWorkflowStep(in.status, has_next, options_.undeliverable_failover);
+    return StepPlan(tx, *workflow, items, m, step, in.status, app, now, created);
+  }
+
+  // The wait of step `m` is over without its condition: note it in the history and move on.
+  Result<void> ExpireStep(Tx& tx, MessageRow& m, const AppKeys& app, int64_t now,
+                          std::vector<JobRow>& created) {
+    HERALD_ASSIGN_OR_RETURN(auto workflow, tx.WorkflowGet(m.application_id, m.workflow_id));
+    if (!workflow || workflow->state != "active" || workflow->current_item != m.item_number) {
+      return {};
     }
-    switch (DecideWorkflowStep(in.status, next != nullptr, options_.undeliverable_failover)) {
+    if (IsFinalFailure(m.state) || (m.condition_status && ConditionMet(*m.condition_status, m.state))) {
+      return {};
+    }
+    store::MessageEventRow event;
+    event.message_uuid = m.uuid;
+    event.application_id = m.application_id;
+    event.status = "expired";  // Herald's history only: no status webhook (Vonage sends none)
+    event.error_detail = "no " + m.condition_status.value_or("delivered") + " within the expiry";
+    event.at_ms = now;
+    HERALD_RETURN_IF_ERROR(tx.MessageEventInsert(event).map([](int64_t) {}));
+    HERALD_ASSIGN_OR_RETURN(auto items, tx.MessageListByWorkflow(m.application_id, m.workflow_id));
+    const WorkflowStep step =
+        NextItem(items, m) != nullptr ? WorkflowStep::kFailOver : WorkflowStep::kFail;
+    return StepPlan(tx, *workflow, items, m, step, "expired", app, now, created);
+  }
+
+  static MessageRow* NextItem(std::vector<MessageRow>& items, const MessageRow& m) {
+    for (auto& item : items) {
+      if (item.item_number == m.item_number + 1) return &item;
+    }
+    return nullptr;
+  }
+
+  // A wait of the plan (a step's expiry, a pause between rounds) in ms, scaled by
+  // engine.wait_scale (tests and `herald demo` compress time).
+  int64_t WaitMs(int64_t seconds) const {
+    return std::max<int64_t>(1, std::llround(static_cast<double>(seconds) * 1000.0 *
+                                             options_.wait_scale));
+  }
+
+  // Moves plan `w` on after its current item `m` took `why` (a status, or "expired"):
+  // send the next item, or end the plan with its final report.
+  Result<void> StepPlan(Tx& tx, store::WorkflowRow& w, std::vector<MessageRow>& items,
+                        const MessageRow& m, WorkflowStep step, std::string_view why,
+                        const AppKeys& app, int64_t now, std::vector<JobRow>& created) {
+    switch (step) {
       case WorkflowStep::kNothing:
         return {};
       case WorkflowStep::kFailOver: {
+        HERALD_RETURN_IF_ERROR(tx.JobDeleteByRef(kExpiry, m.uuid).map([](int64_t) {}));
+        MessageRow* next = NextItem(items, m);
         next->state = "queued";
         next->updated_at_ms = now;
         HERALD_RETURN_IF_ERROR(tx.MessageUpdate(*next).map([](bool) {}));
-        return InsertJob(tx, FirstSendJob(*next, now), created);
+        w.current_item = next->item_number;
+        w.updated_at_ms = now;
+        HERALD_RETURN_IF_ERROR(tx.WorkflowUpdate(w).map([](bool) {}));
+        int64_t run_at = now;
+        if (w.kind == "escalation" && next->round != m.round) {
+          run_at = now + WaitMs(PlanInt(w, "repeat_pause", 0));  // the pause between rounds
+        }
+        JobRow send = FirstSendJob(*next, now);
+        send.run_at_ms = run_at;
+        return InsertJob(tx, std::move(send), created);
       }
       case WorkflowStep::kComplete:
-        HERALD_RETURN_IF_ERROR(SkipWaiting(tx, items, now));
-        return tx.WorkflowSetState(m.workflow_id, "completed", now).map([](bool) {});
-      case WorkflowStep::kFail:
-        HERALD_RETURN_IF_ERROR(SkipWaiting(tx, items, now));
-        return tx.WorkflowSetState(m.workflow_id, in.status == "revoked" ? "revoked" : "failed",
-                                   now)
-            .map([](bool) {});
+      case WorkflowStep::kFail: {
+        std::string state = step == WorkflowStep::kComplete ? "completed"
+                            : why == "revoked"              ? "revoked"
+                                                            : "failed";
+        std::optional<webhooks::EscalationOutcome> outcome;
+        if (step == WorkflowStep::kComplete) {
+          outcome = webhooks::EscalationOutcome{std::string(why), m.person.value_or(""), m.channel,
+                                                m.uuid, now};
+        }
+        return EndPlan(tx, w, items, m.uuid, std::move(state), outcome, app, now, created);
+      }
     }
     return {};
   }
 
-  static Result<void> SkipWaiting(Tx& tx, std::vector<MessageRow>& items, int64_t now) {
+  // Ends plan `w`: no item waits any more, no step timer stays, and (Dispatch, escalation)
+  // one final report goes out — ordered after the webhooks of message `ref`.
+  Result<void> EndPlan(Tx& tx, store::WorkflowRow& w, std::vector<MessageRow>& items,
+                       const std::string& ref, std::string state,
+                       const std::optional<webhooks::EscalationOutcome>& outcome,
+                       const AppKeys& app, int64_t now, std::vector<JobRow>& created) {
     for (auto& item : items) {
-      if (item.state != "waiting") continue;
+      if (w.kind != "messages") {
+        HERALD_RETURN_IF_ERROR(tx.JobDeleteByRef(kExpiry, item.uuid).map([](int64_t) {}));
+      }
+      // A queued item whose send has not run yet is not sent any more (its job finds it
+      // skipped); one whose send is running right now is recorded when it returns.
+      if (item.state != "waiting" && item.state != "queued") continue;
       item.state = "skipped";
       item.updated_at_ms = now;
       HERALD_RETURN_IF_ERROR(tx.MessageUpdate(item).map([](bool) {}));
     }
-    return {};
+    w.state = std::move(state);
+    w.updated_at_ms = now;
+    if (outcome) {
+      w.outcome_json = json::serialize(json::object{{"how", outcome->how},
+                                                    {"person", outcome->person},
+                                                    {"channel", outcome->channel},
+                                                    {"message_uuid", outcome->message_uuid},
+                                                    {"at_ms", outcome->timestamp_ms}});
+    }
+    HERALD_RETURN_IF_ERROR(tx.WorkflowUpdate(w).map([](bool) {}));
+    if (w.kind == "messages") return {};
+
+    std::optional<std::string> url = items.empty() ? std::nullopt : items.front().webhook_url;
+    if (!url) url = app.status_url;
+    if (!url || url->empty()) return {};
+    std::vector<webhooks::ReportItem> sent;
+    for (const auto& item : items) {
+      if (item.state == "waiting" || item.state == "skipped") continue;
+      sent.push_back({item.uuid, item.channel, item.state, item.person, item.round});
+    }
+    std::string body;
+    if (w.kind == "dispatch") {
+      body = webhooks::DispatchReportBody(webhooks::DispatchReport{
+          w.id, w.state == "completed" ? "completed" : "error", now, std::move(sent)});
+    } else {
+      webhooks::EscalationReport r;
+      r.escalation_id = w.id;
+      r.status = w.state;
+      r.timestamp_ms = now;
+      r.outcome = outcome;
+      if (!items.empty()) r.client_ref = items.front().client_ref;
+      r.items = std::move(sent);
+      body = webhooks::EscalationReportBody(r);
+    }
+    return InsertJob(tx, NewJob(kWebhook, ref, w.application_id, WebhookPayload(*url, body), now, now),
+                     created);
+  }
+
+  static int64_t PlanInt(const store::WorkflowRow& w, std::string_view key, int64_t fallback) {
+    boost::system::error_code ec;
+    json::value v = json::parse(w.plan_json, ec);
+    if (ec || !v.is_object()) return fallback;
+    const json::value* x = v.as_object().if_contains(key);
+    return x && x->is_int64() ? x->as_int64() : fallback;
+  }
+
+  static std::string PlanString(const store::WorkflowRow& w, std::string_view key,
+                                std::string fallback) {
+    boost::system::error_code ec;
+    json::value v = json::parse(w.plan_json, ec);
+    if (ec || !v.is_object()) return fallback;
+    const json::value* x = v.as_object().if_contains(key);
+    return x && x->is_string() ? std::string(x->as_string()) : fallback;
   }
 
   // The status webhook goes to the item's webhook_url, else the application's status URL.
@@ -731,6 +942,10 @@ class Engine::Impl {
       e.items_total = workflow->items_total;
     }
     e.webhook_version = m.webhook_version.value_or("v1");
+    if (workflow && workflow->kind == "dispatch") {
+      e.dispatch_uuid = workflow->id;
+      e.workflow_id.reset();  // a dispatch is named by its own _links
+    }
     if (m.channel == "sms") e.sms_count_total = SmsSegments(m.payload_json);
     return InsertJob(tx,
                      NewJob(kWebhook, m.uuid, m.application_id,
@@ -745,6 +960,7 @@ class Engine::Impl {
                              std::vector<JobRow>& created) {
     store::InboundRow row{uuid, app_id, channel, to, from, text, "received", now, now};
     HERALD_RETURN_IF_ERROR(tx.InboundInsert(row));
+    HERALD_RETURN_IF_ERROR(AcknowledgeByReply(tx, app, app_id, channel, from, to, text, now, created));
     if (!app.inbound_url || app.inbound_url->empty()) return {};
     webhooks::InboundEvent e{uuid, channel, to, from, text, now};
     return InsertJob(tx,
@@ -754,7 +970,86 @@ class Engine::Impl {
                      created);
   }
 
+  // A reply whose first word is the escalation's keyword acknowledges the escalation of the
+  // message it answers (the latest one sent to that person from that sender).
+  Result<void> AcknowledgeByReply(Tx& tx, const AppKeys& app, const std::string& app_id,
+                                  const std::string& channel, const std::string& from,
+                                  const std::string& to, const std::string& text, int64_t now,
+                                  std::vector<JobRow>& created) {
+    HERALD_ASSIGN_OR_RETURN(auto answered, tx.MessageFindLatestByPeer(channel, from, to));
+    if (!answered || answered->application_id != app_id) return {};
+    HERALD_ASSIGN_OR_RETURN(auto w, tx.WorkflowGet(app_id, answered->workflow_id));
+    if (!w || w->kind != "escalation" || w->state != "active") return {};
+    if (!StartsWithKeyword(text, PlanString(*w, "ack_keyword", "ACK"))) return {};
+    HERALD_ASSIGN_OR_RETURN(auto items, tx.MessageListByWorkflow(app_id, w->id));
+    webhooks::EscalationOutcome outcome{"acknowledged", answered->person.value_or(""),
+                                        answered->channel, answered->uuid, now};
+    return EndPlan(tx, *w, items, answered->uuid, "completed", outcome, app, now, created);
+  }
+
+  // True when the first word of `text` is `keyword`, ignoring case ("ack", "ACK please").
+  static bool StartsWithKeyword(std::string_view text, std::string_view keyword) {
+    size_t i = 0;
+    while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
+    text.remove_prefix(i);
+    if (keyword.empty() || text.size() < keyword.size()) return false;
+    for (size_t k = 0; k < keyword.size(); ++k) {
+      if (std::tolower(static_cast<unsigned char>(text[k])) !=
+          std::tolower(static_cast<unsigned char>(keyword[k]))) {
+        return false;
+      }
+    }
+    if (text.size() == keyword.size()) return true;
+    const auto after = static_cast<unsigned char>(text[keyword.size()]);
+    return std::isspace(after) || std::ispunct(after);
+  }
+
   // ------------------------------------------------------------------ API entry points
+
+  static asio::awaitable<Result<EndResult>> DoEndEscalation(Impl* self, std::string app_id,
+                                                            std::string id, bool acknowledge,
+                                                            std::string by) {
+    using Kind = EndResult::Kind;
+    std::string keys_of = app_id;
+    HERALD_CO_ASSIGN_OR_RETURN(auto keys, co_await self->LoadAppKeys(std::move(keys_of)));
+    const AppKeys app = keys.value_or(AppKeys{});
+    const int64_t now = self->clock_.NowMs();
+    std::vector<JobRow> created;
+    EndResult result;
+    TxFunction write = [&](Tx& tx) -> Result<void> {
+      created.clear();
+      result = EndResult{};
+      HERALD_ASSIGN_OR_RETURN(auto w, tx.WorkflowGet(app_id, id));
+      if (!w || w->kind != "escalation") {
+        result.kind = Kind::kNotFound;
+        return {};
+      }
+      if (w->state != "active") {
+        result = EndResult{Kind::kAlreadyEnded, w->state};
+        return {};
+      }
+      HERALD_ASSIGN_OR_RETURN(auto items, tx.MessageListByWorkflow(app_id, id));
+      const MessageRow* current = nullptr;
+      for (const auto& item : items) {
+        if (item.item_number == w->current_item) current = &item;
+      }
+      std::optional<webhooks::EscalationOutcome> outcome;
+      std::string ref = current ? current->uuid : id;
+      if (acknowledge) {
+        outcome = webhooks::EscalationOutcome{
+            "acknowledged", !by.empty() ? by : (current ? current->person.value_or("") : ""),
+            current ? current->channel : "", current ? current->uuid : "", now};
+      }
+      HERALD_RETURN_IF_ERROR(self->EndPlan(tx, *w, items, ref,
+                                           acknowledge ? "completed" : "cancelled", outcome, app,
+                                           now, created));
+      result = EndResult{Kind::kEnded, w->state};
+      return {};
+    };
+    HERALD_CO_RETURN_IF_ERROR(co_await self->store_.Write(std::move(write)));
+    self->Schedule(std::move(created));
+    co_return result;
+  }
 
   static asio::awaitable<Result<PatchResult>> DoPatch(Impl* self, std::string app_id,
                                                       std::string uuid, std::string status) {
@@ -970,9 +1265,14 @@ class Engine::Impl {
   std::unordered_map<std::string, Endpoint> endpoints_;
   // Messages with a webhook in flight, and their next webhooks in order.
   std::unordered_map<std::string, std::deque<JobRow>> webhook_refs_;
-  std::unordered_set<int64_t> known_;                // queued or running job ids
-  bool rescanning_ = false;                          // a Rescan read is in flight
-  std::unordered_set<int64_t> finished_during_rescan_;
+  std::unordered_set<int64_t> known_;                // held (queued or running) job ids
+  bool reading_ = false;                             // a Refill read is in flight
+  std::unordered_set<int64_t> finished_during_read_;
+  // Refill cursor: every pending job at or before (cursor_at_, cursor_id_) in (run_at, id)
+  // order is held or done; later ones may be on disk only.
+  int64_t cursor_at_ = INT64_MIN;
+  int64_t cursor_id_ = INT64_MIN;
+  int64_t seen_id_ = 0;  // the highest job id looked at by id (jobs of other processes)
   asio::steady_timer rescan_timer_{strand_};
   std::unordered_map<std::string, AppKeys> apps_;
 
@@ -999,6 +1299,16 @@ asio::awaitable<Result<PatchResult>> Engine::Patch(std::string application_id, s
   co_return co_await asio::co_spawn(
       impl_->strand_,
       Impl::DoPatch(impl_.get(), std::move(application_id), std::move(uuid), std::move(status)),
+      asio::use_awaitable);
+}
+
+asio::awaitable<Result<EndResult>> Engine::EndEscalation(std::string application_id,
+                                                         std::string id, bool acknowledge,
+                                                         std::string by) {
+  co_return co_await asio::co_spawn(
+      impl_->strand_,
+      Impl::DoEndEscalation(impl_.get(), std::move(application_id), std::move(id), acknowledge,
+                            std::move(by)),
       asio::use_awaitable);
 }
 

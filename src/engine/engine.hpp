@@ -3,8 +3,9 @@
 // transaction holding the new state, the status event, and the jobs it causes (transactional
 // outbox), so a crash at any point loses nothing: the next start re-reads the pending jobs.
 //
-// Scheduling (SQLite, one node): every pending job is kept in memory, loaded at Start() and
-// added by Schedule() after each commit that created jobs. Jobs run at least once.
+// Scheduling (SQLite, one node): the pending jobs due soon are held in memory — loaded at
+// Start(), added by Schedule() after each commit that created jobs, paged in from disk as they
+// come due — at most EngineOptions::max_held_jobs of them. Jobs run at least once.
 //
 // Threading: everything runs on the engine's own strand; Schedule() and the public coroutines
 // may be called from any thread/strand. Construct, Start(), ... Stop(), then destroy after the
@@ -42,6 +43,16 @@ struct EngineOptions {
   int per_endpoint_concurrency = 8;    // webhook POSTs in flight per receiver
   int max_concurrent_jobs = 1024;      // other jobs in flight (sends, timers)
   int64_t store_retry_ms = 1000;       // pause after the store refused a job's transaction
+  // Every plan wait (Dispatch expiry_time, escalation expiry_time and repeat_pause) is
+  // multiplied by this: tests and `herald demo` turn minutes into milliseconds.
+  double wait_scale = 1.0;
+  // Timers: jobs due within timer_window_ms are held in memory, at most max_held_jobs of
+  // them; the rest wait on disk and are paged in as they come due (bounded memory).
+  int64_t timer_window_ms = 60'000;
+  int64_t max_held_jobs = 50'000;
+  // The last Dispatch item has no expiry_time: the dispatch ends with `error` if it is neither
+  // delivered nor failed after this long (docs/dispatch.md).
+  int64_t dispatch_last_item_wait_s = 86400;
 };
 
 // The first send job of a newly accepted workflow (the accept path writes it in its own
@@ -52,6 +63,12 @@ store::JobRow FirstSendJob(const store::MessageRow& first_item, int64_t now_ms);
 struct PatchResult {
   enum class Kind { kAccepted, kNotFound, kInvalid } kind = Kind::kAccepted;
   std::string reason;  // kInvalid: for the 422 problem
+};
+
+// The outcome of acknowledging or cancelling an escalation.
+struct EndResult {
+  enum class Kind { kEnded, kNotFound, kAlreadyEnded } kind = Kind::kEnded;
+  std::string state;  // the escalation's state afterwards
 };
 
 class Engine final : public channels::ProviderEventSink {
@@ -82,6 +99,13 @@ class Engine final : public channels::ProviderEventSink {
   boost::asio::awaitable<Result<std::string>> Inbound(std::string application_id,
                                                       std::string channel, std::string from,
                                                       std::string to, std::string text);
+
+  // Ends escalation `id` of the application: acknowledged (success, `by` names who, empty: the
+  // person of the current step) or cancelled. Every further send stops in the same
+  // transaction.
+  boost::asio::awaitable<Result<EndResult>> EndEscalation(std::string application_id,
+                                                          std::string id, bool acknowledge,
+                                                          std::string by);
 
   // A connector's receipt or inbound message (channels::ProviderEventSink). Thread-safe.
   boost::asio::awaitable<Result<void>> OnProviderEvent(channels::ProviderEvent event) override;

@@ -47,6 +47,21 @@ WorkflowStep DecideWorkflowStep(std::string_view status, bool has_next_item,
   return WorkflowStep::kNothing;
 }
 
+bool ConditionMet(std::string_view condition, std::string_view state) {
+  if (condition == "delivered") return Rank(state) >= 2;
+  if (condition == "read") return Rank(state) >= 3;
+  return false;  // "acknowledged": only an acknowledgement
+}
+
+WorkflowStep DecideConditionStep(std::string_view condition, std::string_view status,
+                                 bool has_next_item) {
+  if (ConditionMet(condition, status)) return WorkflowStep::kComplete;
+  if (IsFailureStatus(status) || status == "revoked") {
+    return has_next_item ? WorkflowStep::kFailOver : WorkflowStep::kFail;
+  }
+  return WorkflowStep::kNothing;
+}
+
 int64_t SendRetryDelayMs(int attempts_made, int64_t initial_ms, int64_t max_ms,
                          std::optional<int64_t> retry_after_ms) {
   int64_t delay = std::max<int64_t>(initial_ms, 1);

@@ -94,5 +94,46 @@ TEST(IsFinalFailureTest, OnlyTheFailureStates) {
   }
 }
 
+TEST(DecideConditionStepTest, ConditionsFailuresAndWaits) {
+  struct C {
+    const char* condition;
+    const char* status;
+    bool has_next;
+    WorkflowStep want;
+  };
+  const std::vector<C> cases = {
+      // The condition is reached: the plan is done.
+      {"delivered", "delivered", true, WorkflowStep::kComplete},
+      {"delivered", "read", true, WorkflowStep::kComplete},  // read implies delivered
+      {"read", "read", false, WorkflowStep::kComplete},
+      // Not yet: wait for more or for the expiry.
+      {"read", "delivered", true, WorkflowStep::kNothing},
+      {"read", "submitted", true, WorkflowStep::kNothing},
+      {"delivered", "submitted", false, WorkflowStep::kNothing},
+      // Only an acknowledgement counts.
+      {"acknowledged", "read", true, WorkflowStep::kNothing},
+      {"acknowledged", "delivered", false, WorkflowStep::kNothing},
+      // Failures move on at once; undeliverable too (Dispatch, whatever the v1 setting).
+      {"read", "rejected", true, WorkflowStep::kFailOver},
+      {"read", "undeliverable", true, WorkflowStep::kFailOver},
+      {"delivered", "rejected", false, WorkflowStep::kFail},
+      {"acknowledged", "undeliverable", false, WorkflowStep::kFail},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(DecideConditionStep(c.condition, c.status, c.has_next), c.want)
+        << c.condition << " / " << c.status << " / next=" << c.has_next;
+  }
+}
+
+TEST(ConditionMetTest, ByState) {
+  EXPECT_TRUE(ConditionMet("delivered", "delivered"));
+  EXPECT_TRUE(ConditionMet("delivered", "read"));
+  EXPECT_FALSE(ConditionMet("delivered", "submitted"));
+  EXPECT_FALSE(ConditionMet("read", "delivered"));
+  EXPECT_TRUE(ConditionMet("read", "read"));
+  EXPECT_FALSE(ConditionMet("acknowledged", "read"));
+  EXPECT_FALSE(ConditionMet("read", "rejected"));
+}
+
 }  // namespace
 }  // namespace herald::engine

@@ -97,8 +97,11 @@ class Tx {
   // updated_at_ms of row.id (a retry, "dead", or a replay, which restarts the retry window
   // from created_at_ms). False if no such job.
   virtual Result<bool> JobUpdate(const JobRow& row) = 0;
-  // Pending jobs updated at or after `since_ms` (a replay by another process), by id.
-  virtual Result<std::vector<JobRow>> JobListPendingUpdatedSince(int64_t since_ms) = 0;
+  // Pending jobs with an id above `after_id`, by id, at most `limit`: jobs another process
+  // wrote (ids only grow: AUTOINCREMENT, one writer at a time).
+  virtual Result<std::vector<JobRow>> JobListPendingAfterId(int64_t after_id, int64_t limit) = 0;
+  // The highest job id ever assigned (0 if none).
+  virtual Result<int64_t> JobMaxId() = 0;
   // Every job in `state`, by run_at_ms then id; at most `limit` (0: no limit).
   virtual Result<std::vector<JobRow>> JobListByState(std::string_view state, int64_t limit) = 0;
   // Pending jobs due at or before `until_ms`, after the cursor (run_at_ms, id) in that order,

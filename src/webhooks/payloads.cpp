@@ -85,7 +85,14 @@ std::string V01Status(const StatusEvent& e) {
   }
   if (UsageOnStatus(e)) o["usage"] = Usage();
   if (e.client_ref) o["client_ref"] = *e.client_ref;
-  if (e.workflow_id) o["workflow"] = Workflow(e);
+  if (e.dispatch_uuid) {
+    const std::string href = "v0.1/dispatch/" + *e.dispatch_uuid;
+    o["_links"] = json::object{
+        {"workflow", json::object{{"dispatch_uuid", *e.dispatch_uuid}, {"href", href}}},
+        {"dispatch", json::object{{"href", href}, {"dispatch_uuid", *e.dispatch_uuid}}}};
+  } else if (e.workflow_id) {
+    o["workflow"] = Workflow(e);
+  }
   return json::serialize(o);
 }
 
@@ -130,6 +137,55 @@ constexpr std::u32string_view kGsmBasic =
 constexpr std::u32string_view kGsmExtension = U"\f^{}\\[~]|\u20AC";
 
 }  // namespace
+
+std::string DispatchReportBody(const DispatchReport& r) {
+  json::array messages;
+  for (const auto& item : r.items) {
+    json::object m{{"message_uuid", item.message_uuid},
+                   {"href", "v0.1/messages/" + item.message_uuid},
+                   {"channel", item.channel == "viber_service" ? "viber_service_msg" : item.channel}};
+    if (item.status == "delivered" || item.status == "read" || item.status == "submitted") {
+      m["usage"] = Usage();
+    }
+    m["status"] = item.status;
+    messages.push_back(std::move(m));
+  }
+  json::object o;
+  o["template"] = "failover";
+  o["status"] = r.status;
+  o["timestamp"] = FormatIso8601Millis(r.timestamp_ms);
+  o["usage"] = Usage();
+  o["dispatch_uuid"] = r.dispatch_uuid;
+  o["_links"] = json::object{{"messages", std::move(messages)}};
+  return json::serialize(o);
+}
+
+std::string EscalationReportBody(const EscalationReport& r) {
+  json::object o;
+  o["escalation_id"] = r.escalation_id;
+  o["status"] = r.status;
+  o["timestamp"] = FormatIso8601Millis(r.timestamp_ms);
+  if (r.outcome) {
+    o["outcome"] = json::object{{"how", r.outcome->how},
+                                {"person", r.outcome->person},
+                                {"channel", r.outcome->channel},
+                                {"message_uuid", r.outcome->message_uuid},
+                                {"timestamp", FormatIso8601Millis(r.outcome->timestamp_ms)}};
+  } else {
+    o["outcome"] = nullptr;
+  }
+  if (r.client_ref) o["client_ref"] = *r.client_ref;
+  json::array steps;
+  for (const auto& item : r.items) {
+    steps.push_back(json::object{{"message_uuid", item.message_uuid},
+                                 {"person", item.person.value_or("")},
+                                 {"round", item.round},
+                                 {"channel", item.channel},
+                                 {"status", item.status}});
+  }
+  o["steps"] = std::move(steps);
+  return json::serialize(o);
+}
 
 std::string StatusWebhookBody(const StatusEvent& e) {
   return e.webhook_version == "v0.1" ? V01Status(e) : V1Status(e);

@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace herald::webhooks {
 
@@ -33,9 +34,42 @@ struct StatusEvent {
   int items_total = 1;
   std::string webhook_version = "v1";
   int sms_count_total = 1;  // sms only: segments of the message (SmsSegmentCount)
+  // A Dispatch item (v0.1): `_links` names the dispatch twice — `workflow` as the spec
+  // documents it and `dispatch` as production sends it (contract §10.3).
+  std::optional<std::string> dispatch_uuid;
 };
 
 std::string StatusWebhookBody(const StatusEvent& e);
+
+// One item of a plan's final report.
+struct ReportItem {
+  std::string message_uuid, channel, status;
+  std::optional<std::string> person;  // escalation
+  int round = 1;                      // escalation
+};
+
+// The Dispatch final report (contract §10.4): status "completed" | "error".
+struct DispatchReport {
+  std::string dispatch_uuid, status;
+  int64_t timestamp_ms = 0;
+  std::vector<ReportItem> items;
+};
+std::string DispatchReportBody(const DispatchReport& r);
+
+// The escalation final report (docs/escalations.md): status "completed" | "failed" |
+// "cancelled"; outcome only when completed.
+struct EscalationOutcome {
+  std::string how, person, channel, message_uuid;
+  int64_t timestamp_ms = 0;
+};
+struct EscalationReport {
+  std::string escalation_id, status;
+  int64_t timestamp_ms = 0;
+  std::optional<EscalationOutcome> outcome;
+  std::optional<std::string> client_ref;
+  std::vector<ReportItem> items;
+};
+std::string EscalationReportBody(const EscalationReport& r);
 
 struct InboundEvent {
   std::string message_uuid, channel, to, from, text;

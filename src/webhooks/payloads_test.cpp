@@ -195,5 +195,63 @@ TEST(PayloadsTest, SmsSegmentCount) {
   }
 }
 
+TEST(PayloadsTest, DispatchItemsLinkTheDispatchAsSpecifiedAndAsObserved) {
+  StatusEvent e;
+  e.message_uuid = "e083fc2e-dffc-42c9-a7b3-446ee5fe67ba";
+  e.to = "447700900002";
+  e.from = "447700900000";
+  e.channel = "sms";
+  e.timestamp_ms = 1539948807385;
+  e.status = "delivered";
+  e.webhook_version = "v0.1";
+  e.workflow_id = "de8d9eaf";
+  e.dispatch_uuid = "de8d9eaf";
+  auto v = boost::json::parse(StatusWebhookBody(e)).as_object();
+  EXPECT_EQ(v.at("_links").at("dispatch").at("dispatch_uuid").as_string(), "de8d9eaf");
+  EXPECT_EQ(v.at("_links").at("dispatch").at("href").as_string(), "v0.1/dispatch/de8d9eaf");
+  EXPECT_EQ(v.at("_links").at("workflow").at("dispatch_uuid").as_string(), "de8d9eaf");
+  EXPECT_FALSE(v.contains("workflow"));  // the dispatch is named by _links only
+  EXPECT_EQ(v.at("to").at("number").as_string(), "447700900002");
+}
+
+TEST(PayloadsTest, DispatchReportInTheContractShape) {
+  DispatchReport r{"de8d9eaf", "completed", 1539948807450,
+                   {{"afb5f546", "sms", "submitted", std::nullopt, 1},
+                    {"e083fc2e", "viber_service", "delivered", std::nullopt, 1}}};
+  const std::string body = DispatchReportBody(r);
+  // Field order as captured from production (contract §10.4).
+  EXPECT_LT(body.find("\"template\""), body.find("\"status\""));
+  EXPECT_LT(body.find("\"usage\""), body.find("\"dispatch_uuid\""));
+  auto v = boost::json::parse(body).as_object();
+  EXPECT_EQ(v.at("template").as_string(), "failover");
+  EXPECT_EQ(v.at("status").as_string(), "completed");
+  EXPECT_EQ(v.at("timestamp").as_string(), "2018-10-19T11:33:27.450Z");
+  const auto& messages = v.at("_links").at("messages").as_array();
+  ASSERT_EQ(messages.size(), 2u);
+  EXPECT_EQ(messages[0].at("href").as_string(), "v0.1/messages/afb5f546");
+  EXPECT_EQ(messages[1].at("channel").as_string(), "viber_service_msg");
+  EXPECT_EQ(messages[1].at("status").as_string(), "delivered");
+}
+
+TEST(PayloadsTest, EscalationReportNamesWhoAndHow) {
+  EscalationReport r;
+  r.escalation_id = "esc1";
+  r.status = "completed";
+  r.timestamp_ms = 1000;
+  r.outcome = EscalationOutcome{"read", "Michael", "viber_service", "m3", 900};
+  r.client_ref = "incident";
+  r.items = {{"m1", "messenger", "delivered", "Tony", 1}, {"m3", "viber_service", "read", "Michael", 1}};
+  auto v = boost::json::parse(EscalationReportBody(r)).as_object();
+  EXPECT_EQ(v.at("outcome").at("person").as_string(), "Michael");
+  EXPECT_EQ(v.at("outcome").at("how").as_string(), "read");
+  EXPECT_EQ(v.at("outcome").at("timestamp").as_string(), "1970-01-01T00:00:00.900Z");
+  EXPECT_EQ(v.at("steps").as_array()[0].at("person").as_string(), "Tony");
+  EXPECT_EQ(v.at("client_ref").as_string(), "incident");
+  r.status = "failed";
+  r.outcome.reset();
+  v = boost::json::parse(EscalationReportBody(r)).as_object();
+  EXPECT_TRUE(v.at("outcome").is_null());
+}
+
 }  // namespace
 }  // namespace herald::webhooks

@@ -298,8 +298,9 @@ constexpr const char* kJobDeleteByRef =
 constexpr const char* kJobUpdate =
     "UPDATE job SET state = ?2, attempt = ?3, run_at_ms = ?4, payload_json = ?5, "
     "last_error = ?6, updated_at_ms = ?7, created_at_ms = ?8 WHERE id = ?1";
-constexpr const char* kJobPendingSince =
-    JOB_SELECT "WHERE state = 'pending' AND updated_at_ms >= ?1 ORDER BY id";
+constexpr const char* kJobPendingAfterId =
+    JOB_SELECT "WHERE id > ?1 AND state = 'pending' ORDER BY id LIMIT ?2";
+constexpr const char* kJobMaxId = "SELECT coalesce(max(id), 0) FROM job";
 constexpr const char* kJobListByState = JOB_SELECT "WHERE state = ?1 ORDER BY run_at_ms, id LIMIT ?2";
 // Row-value comparison walks job_by_state from the cursor on.
 constexpr const char* kJobListDue =
@@ -429,8 +430,14 @@ class SqliteTx final : public Tx {
     return Update(kJobUpdate, j.id, j.state, j.attempt, j.run_at_ms, j.payload_json, j.last_error,
                   j.updated_at_ms, j.created_at_ms);
   }
-  Result<std::vector<JobRow>> JobListPendingUpdatedSince(int64_t since_ms) override {
-    return Many(kJobPendingSince, ReadJob, since_ms);
+  Result<std::vector<JobRow>> JobListPendingAfterId(int64_t after_id, int64_t limit) override {
+    return Many(kJobPendingAfterId, ReadJob, after_id, limit);
+  }
+  Result<int64_t> JobMaxId() override {
+    HERALD_ASSIGN_OR_RETURN(auto v, One(kJobMaxId, [](sqlite3_stmt* st) {
+      return sqlite3_column_int64(st, 0);
+    }));
+    return v.value_or(0);
   }
   Result<std::vector<JobRow>> JobListDue(int64_t after_run_at_ms, int64_t after_id,
                                          int64_t until_ms, int64_t limit) override {

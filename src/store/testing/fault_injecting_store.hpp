@@ -138,9 +138,10 @@ class FaultInjectingStore final : public Store {
       return inner_->JobDeleteByRef(kind, ref);
     }
     Result<bool> JobUpdate(const JobRow& row) override { return inner_->JobUpdate(row); }
-    Result<std::vector<JobRow>> JobListPendingUpdatedSince(int64_t since_ms) override {
-      return inner_->JobListPendingUpdatedSince(since_ms);
+    Result<std::vector<JobRow>> JobListPendingAfterId(int64_t after_id, int64_t limit) override {
+      return inner_->JobListPendingAfterId(after_id, limit);
     }
+    Result<int64_t> JobMaxId() override { return inner_->JobMaxId(); }
     Result<std::vector<JobRow>> JobListByState(std::string_view state, int64_t limit) override {
       return inner_->JobListByState(state, limit);
     }

@@ -525,12 +525,13 @@ TEST_P(StoreConformance, JobsInsertUpdateListAndDelete) {
   {
     auto tx = Begin(TxMode::kRead);
     ASSERT_TRUE(tx);
-    // Only the pending job updated at or after the given time: the dead one is not pending.
-    auto since = tx->JobListPendingUpdatedSince(100);
-    ASSERT_TRUE(since);
-    ASSERT_EQ(since->size(), 1u);
-    EXPECT_EQ((*since)[0].id, hook_id);
-    EXPECT_TRUE(tx->JobListPendingUpdatedSince(101)->empty());
+    // Only pending jobs above the id: the dead one is not pending, the deleted one is gone.
+    auto after = tx->JobListPendingAfterId(0, 10);
+    ASSERT_TRUE(after);
+    ASSERT_EQ(after->size(), 1u);
+    EXPECT_EQ((*after)[0].id, hook_id);
+    EXPECT_TRUE(tx->JobListPendingAfterId(hook_id, 10)->empty());
+    EXPECT_EQ(*tx->JobMaxId(), std::max({send_id, ttl_id, hook_id}));
   }
   WRITE_AND_COMMIT({ EXPECT_TRUE(*tx.JobDelete(hook_id)); });
   auto tx = Begin(TxMode::kRead);
