@@ -15,6 +15,8 @@ PACKAGES=(
   libexpected-dev libssl-dev libsqlite3-dev sqlite3 libspdlog-dev libfmt-dev libcli11-dev
   libtomlplusplus-dev libgtest-dev libgmock-dev libbenchmark-dev
   curl ca-certificates
+  # The Kannel connector's tests run real Kannel (bearerbox, smsbox, fakesmsc) on loopback.
+  kannel kannel-extras
 )
 # The Node test runner flags ctest uses (--test-concurrency) need Node >= 20.10.
 NODE_MIN_MAJOR=20

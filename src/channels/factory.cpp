@@ -2,6 +2,13 @@
 
 #include "channels/simulator/simulator.hpp"
 #include "channels/smpp/smpp_connector.hpp"
+// --- HTTP connectors and pacing (issue 5) ---
+#include "channels/http/messenger.hpp"
+#include "channels/http/rbm.hpp"
+#include "channels/http/vonage.hpp"
+#include "channels/http/whatsapp.hpp"
+#include "channels/kannel/kannel.hpp"
+#include "channels/pacing/pacing.hpp"
 
 namespace herald::channels {
 
@@ -23,8 +30,46 @@ const std::vector<TypeInfo>& Types() {
   static const std::vector<TypeInfo> types = {
       {"simulator", {"type"}},
       {"smpp", smpp::ConfigKeys()},
+      // --- HTTP connectors (issue 5): each type's own keys; the pacing keys are added below.
+      {"kannel", kannel::KannelKeys()},
+      {"whatsapp", http::WhatsAppKeys()},
+      {"rbm", http::RbmKeys()},
+      {"vonage", http::VonageKeys()},
+      {"messenger", http::MessengerKeys()},
   };
   return types;
+}
+
+// The pacing keys, which every type accepts (channels/pacing/pacing.hpp).
+bool IsPacingKey(std::string_view key) {
+  for (auto k : pacing::PacingKeys()) {
+    if (k == key) return true;
+  }
+  return false;
+}
+
+// The type-specific checks beyond key names: values, required keys, secrets.
+Result<void> ValidateTypeValues(const std::string& name, const std::string& type,
+                                const toml::table& settings) {
+  HERALD_RETURN_IF_ERROR(pacing::ParsePacingConfig(name, settings));
+  if (type == "kannel") HERALD_RETURN_IF_ERROR(kannel::ParseKannelConfig(name, settings));
+  if (type == "whatsapp") HERALD_RETURN_IF_ERROR(http::ParseWhatsAppConfig(name, settings));
+  if (type == "rbm") HERALD_RETURN_IF_ERROR(http::ParseRbmConfig(name, settings));
+  if (type == "vonage") HERALD_RETURN_IF_ERROR(http::ParseVonageConfig(name, settings));
+  if (type == "messenger") HERALD_RETURN_IF_ERROR(http::ParseMessengerConfig(name, settings));
+  if (type == "smpp") HERALD_RETURN_IF_ERROR(smpp::ParseConfig(name, settings));
+  return {};
+}
+
+// Wraps `made` in a PacedConnector when its settings ask for pacing.
+Result<std::unique_ptr<Connector>> WithPacing(const std::string& name, const toml::table& settings,
+                                              const ConnectorContext& context,
+                                              std::unique_ptr<Connector> made) {
+  HERALD_ASSIGN_OR_RETURN(auto config, pacing::ParsePacingConfig(name, settings));
+  if (!config.enabled()) return std::move(made);
+  const Clock& clock = context.clock != nullptr ? *context.clock : SystemClock::Instance();
+  return std::unique_ptr<Connector>(
+      std::make_unique<pacing::PacedConnector>(std::move(made), config, clock));
 }
 
 }  // namespace
@@ -39,17 +84,14 @@ Result<void> ValidateConnectorSettings(const std::string& name, const toml::tabl
     if (t.type != *type) continue;
     for (auto&& [key, node] : settings) {
       (void)node;
-      bool allowed = false;
+      bool allowed = key.str() == "type" || IsPacingKey(key.str());
       for (auto k : t.keys) allowed = allowed || k == key.str();
       if (!allowed) {
         return tl::make_unexpected(
             SettingError(name, std::string(key.str()), "unknown key for a " + *type + " connector"));
       }
     }
-    if (*type == "smpp") {
-      HERALD_RETURN_IF_ERROR(smpp::ParseConfig(name, settings));
-    }
-    return {};
+    return ValidateTypeValues(name, *type, settings);
   }
   return tl::make_unexpected(SettingError(name, "type", "unknown type \"" + *type + "\" (one of " +
                                                             known + ")"));
@@ -61,13 +103,39 @@ Result<std::unique_ptr<Connector>> MakeConnector(const std::string& name,
   HERALD_RETURN_IF_ERROR(ValidateConnectorSettings(name, settings));
   const std::string type = settings.get("type")->value<std::string>().value_or("");
   if (type == "simulator") {
-    return std::unique_ptr<Connector>(
-        std::make_unique<simulator::Simulator>(name, context.simulator_rules));
+    return WithPacing(name, settings, context,
+                      std::make_unique<simulator::Simulator>(name, context.simulator_rules));
+  }
+  // --- HTTP connectors (issue 5) ---
+  if (type == "kannel") {
+    HERALD_ASSIGN_OR_RETURN(auto config, kannel::ParseKannelConfig(name, settings));
+    return WithPacing(name, settings, context,
+                      std::make_unique<kannel::KannelConnector>(name, std::move(config), context));
+  }
+  if (type == "whatsapp") {
+    HERALD_ASSIGN_OR_RETURN(auto config, http::ParseWhatsAppConfig(name, settings));
+    return WithPacing(name, settings, context,
+                      std::make_unique<http::WhatsAppConnector>(name, std::move(config), context));
+  }
+  if (type == "rbm") {
+    HERALD_ASSIGN_OR_RETURN(auto config, http::ParseRbmConfig(name, settings));
+    return WithPacing(name, settings, context,
+                      std::make_unique<http::RbmConnector>(name, std::move(config), context));
+  }
+  if (type == "vonage") {
+    HERALD_ASSIGN_OR_RETURN(auto config, http::ParseVonageConfig(name, settings));
+    return WithPacing(name, settings, context,
+                      std::make_unique<http::VonageConnector>(name, std::move(config), context));
+  }
+  if (type == "messenger") {
+    HERALD_ASSIGN_OR_RETURN(auto config, http::ParseMessengerConfig(name, settings));
+    return WithPacing(name, settings, context,
+                      std::make_unique<http::MessengerConnector>(name, std::move(config), context));
   }
   if (type == "smpp") {
     HERALD_ASSIGN_OR_RETURN(auto config, smpp::ParseConfig(name, settings));
-    return std::unique_ptr<Connector>(
-        std::make_unique<smpp::SmppConnector>(name, std::move(config), context));
+    return WithPacing(name, settings, context,
+                      std::make_unique<smpp::SmppConnector>(name, std::move(config), context));
   }
   return tl::make_unexpected(SettingError(name, "type", "unknown type \"" + type + "\""));
 }

@@ -279,11 +279,12 @@ class HttpClient::Impl : public std::enable_shared_from_this<HttpClient::Impl> {
   Stats stats() const { return Stats{opened_.load(), stale_retries_.load()}; }
 
   // The whole request, on the strand. Never throws.
-  static asio::awaitable<HttpClientResponse> Run(std::shared_ptr<Impl> self, std::string url,
-                                                 Headers headers, std::string body) {
+  static asio::awaitable<HttpClientResponse> Run(std::shared_ptr<Impl> self, http::verb verb,
+                                                 std::string url, Headers headers,
+                                                 std::string body) {
     try {
-      HttpClientResponse r =
-          co_await self->RunOnStrand(std::move(url), std::move(headers), std::move(body));
+      HttpClientResponse r = co_await self->RunOnStrand(verb, std::move(url), std::move(headers),
+                                                        std::move(body));
       co_return r;
     } catch (const std::exception& e) {
       // Only resource exhaustion (bad_alloc) can get here; the caller must see a failure, not
@@ -323,8 +324,8 @@ class HttpClient::Impl : public std::enable_shared_from_this<HttpClient::Impl> {
 
   bool IsShut() const { return shut_.load(); }
 
-  asio::awaitable<HttpClientResponse> RunOnStrand(std::string url, Headers headers,
-                                                  std::string body) {
+  asio::awaitable<HttpClientResponse> RunOnStrand(http::verb verb, std::string url,
+                                                  Headers headers, std::string body) {
     auto target = ParseTarget(url);
     if (!target) {
       co_return Fail(Failure::kBadUrl, "not an absolute http(s) URL without userinfo");
@@ -345,7 +346,7 @@ class HttpClient::Impl : public std::enable_shared_from_this<HttpClient::Impl> {
     }
     SlotGuard guard(this, target->key, ep);
 
-    auto req = std::make_shared<Request>(http::verb::post, target->path_and_query, 11);
+    auto req = std::make_shared<Request>(verb, target->path_and_query, 11);
     req->set(http::field::host, target->host_header);
     req->set(http::field::user_agent, options_.user_agent);
     bool has_content_type = false;
@@ -353,7 +354,9 @@ class HttpClient::Impl : public std::enable_shared_from_this<HttpClient::Impl> {
       if (beast::iequals(name, "content-type")) has_content_type = true;
       req->set(name, value);
     }
-    if (!has_content_type) req->set(http::field::content_type, "application/json");
+    if (!has_content_type && verb != http::verb::get) {
+      req->set(http::field::content_type, "application/json");
+    }
     req->body() = std::move(body);
     req->keep_alive(true);
     req->prepare_payload();
@@ -571,8 +574,18 @@ asio::awaitable<HttpClientResponse> HttpClient::Post(std::string url, Headers he
   std::shared_ptr<Impl> impl = impl_;
   auto strand = impl->strand();
   // Rule 1 (style.md §4.5): the spawned operation is a named local moved in.
-  auto op = Impl::Run(std::move(impl), std::move(url), std::move(headers), std::move(body));
+  auto op = Impl::Run(std::move(impl), http::verb::post, std::move(url), std::move(headers),
+                      std::move(body));
   // Run never throws; use_awaitable resumes us on our own executor when it completes.
+  HttpClientResponse r = co_await asio::co_spawn(strand, std::move(op), asio::use_awaitable);
+  co_return r;
+}
+
+asio::awaitable<HttpClientResponse> HttpClient::Get(std::string url, Headers headers) {
+  std::shared_ptr<Impl> impl = impl_;
+  auto strand = impl->strand();
+  auto op = Impl::Run(std::move(impl), http::verb::get, std::move(url), std::move(headers),
+                      std::string());
   HttpClientResponse r = co_await asio::co_spawn(strand, std::move(op), asio::use_awaitable);
   co_return r;
 }

@@ -1,4 +1,4 @@
-// HttpClient: outgoing HTTP/1.1 POSTs (webhooks, HTTP providers) on Boost.Beast, http:// and
+// HttpClient: outgoing HTTP/1.1 POSTs and GETs (webhooks, HTTP providers) on Boost.Beast, http:// and
 // https://, with a keep-alive connection pool per endpoint (scheme, host, port).
 //
 // Behaviour (decision 0005, reliability.md §1, §4.4):
@@ -85,6 +85,11 @@ class HttpClient {
   // After Shutdown() it fails at once with kConnect ("client is shut down").
   boost::asio::awaitable<HttpClientResponse> Post(
       std::string url, std::vector<std::pair<std::string, std::string>> headers, std::string body);
+
+  // GETs `url` (no body, no Content-Type) with the same pooling, limits and outcomes as Post()
+  // (Kannel's sendsms interface is a GET).
+  boost::asio::awaitable<HttpClientResponse> Get(
+      std::string url, std::vector<std::pair<std::string, std::string>> headers);
 
   // Closes idle connections and wakes callers waiting for a slot (they fail with kConnect);
   // new Posts fail fast. Requests already on the wire finish (or time out). Idempotent.

@@ -1,0 +1,102 @@
+// The Messenger connector (issue 5 item 3, docs/connectors/messenger.md) against a local fake of
+// the Messenger Platform (tests/support/fakes/messenger.mjs). Formats:
+//  - Send API: https://developers.facebook.com/docs/messenger-platform/reference/send-api/
+//  - error codes: https://developers.facebook.com/docs/messenger-platform/error-codes
+//  - webhooks (message_deliveries delivery.mids, message_reads read.watermark, messages):
+//    https://developers.facebook.com/docs/messenger-platform/webhooks
+//  - verification and X-Hub-Signature-256: https://developers.facebook.com/docs/graph-api/webhooks/getting-started
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Herald, basic, assertAccepted } from '../support/herald.mjs';
+import { Receiver } from '../support/receiver.mjs';
+import { FakeMessenger } from '../support/fakes/messenger.mjs';
+import { fastConfig, messenger, sms, assertStatusWebhookV1 } from '../support/delivery.mjs';
+
+const TOKEN = 'page-access-token-for-tests';
+const APP_SECRET = 'messenger-app-secret';
+const VERIFY = 'messenger-verify-token';
+const PAGE = 'herald-page';
+
+let fake;
+let rx;
+let herald;
+let app;
+let auth;
+let n = 0;
+const psid = () => `PSID${Date.now()}${++n}`;
+
+before(async () => {
+  fake = await FakeMessenger.start({ token: TOKEN, appSecret: APP_SECRET, pageId: PAGE });
+  rx = await Receiver.start();
+  herald = await Herald.start({
+    config: fastConfig({
+      routes: { messenger: ['fb'] },
+      connectors: { fb: { type: 'messenger', graph_base: fake.base, page_id: PAGE, access_token: TOKEN, app_secret: APP_SECRET, verify_token: VERIFY } },
+    }),
+  });
+  fake.webhookUrl = `${herald.base}/providers/fb/webhook`;
+  app = await herald.createApp('fb', { statusUrl: rx.url('/status'), inboundUrl: rx.url('/inbound') });
+  rx.addSecret(app);
+  auth = basic(app);
+});
+
+after(async () => {
+  await herald?.close({ graceful: true });
+  await rx?.close();
+  await fake?.close();
+});
+
+async function accept(body) {
+  return assertAccepted(await herald.post(auth, body), { workflow: Array.isArray(body.failover) });
+}
+
+test('text and attachments through the Send API; delivered by delivery.mids, read by read.watermark', { timeout: 30_000 }, async () => {
+  const to = psid();
+  const { message_uuid: uuid } = await accept(messenger(to, { text: 'Hi Messenger' }));
+  const evs = await rx.waitForStatuses(uuid, ['submitted', 'delivered', 'read'], 10_000);
+  for (const ev of evs) assertStatusWebhookV1(ev, { message_uuid: uuid, to, from: PAGE, channel: 'messenger' });
+  const [req] = fake.requestsTo(to);
+  assert.equal(req.headers.authorization, `Bearer ${TOKEN}`);
+  assert.equal(req.query.access_token, undefined, 'the token is not in the URL');
+  assert.deepEqual(req.json, { recipient: { id: to }, messaging_type: 'RESPONSE', message: { text: 'Hi Messenger' } });
+  for (const type of ['image', 'audio', 'video', 'file']) {
+    const p = psid();
+    const { message_uuid: u } = await accept({ channel: 'messenger', message_type: type, to: p, from: PAGE, [type]: { url: `https://example.com/x.${type}` } });
+    await rx.waitForStatuses(u, ['submitted', 'delivered', 'read'], 10_000);
+    assert.deepEqual(fake.requestsTo(p)[0].json.message, { attachment: { type, payload: { url: `https://example.com/x.${type}`, is_reusable: true } } });
+  }
+});
+
+test('551 person not available: rejected 1170, failover to SMS', { timeout: 30_000 }, async () => {
+  const to = psid();
+  fake.script(to, { error: { code: 551, subcode: 1545041, message: 'This person isn\'t available right now.' } });
+  const { message_uuid: uuid, workflow_id } = await accept({ ...messenger(to), failover: [sms('447700912345')] });
+  const [rej] = await rx.waitForStatuses(uuid, ['rejected'], 10_000);
+  assertStatusWebhookV1(rej, { message_uuid: uuid, error: 1170 });
+  await herald.waitWorkflow(auth, workflow_id, 'completed', 10_000);
+});
+
+test('bad signatures change nothing; the handshake; inbound messages', { timeout: 30_000 }, async () => {
+  const to = psid();
+  fake.script(to, { silent: true });
+  const { message_uuid: uuid } = await accept(messenger(to));
+  await rx.waitForStatuses(uuid, ['submitted'], 10_000);
+  const { mid } = fake.sent.find((s) => s.body.recipient.id === to);
+  const delivery = [{ sender: { id: to }, recipient: { id: PAGE }, delivery: { mids: [mid], watermark: Date.now() } }];
+  assert.equal((await fake.postWebhook(delivery, { sign: false, attempts: 1 })).status, 401);
+  assert.equal((await fake.postWebhook(delivery, { secret: 'wrong', attempts: 1 })).status, 403);
+  assert.equal((await herald.getMessage(auth, uuid)).json.status, 'submitted');
+  assert.equal((await fake.postWebhook(delivery, { attempts: 1 })).status, 200);
+  await rx.waitForStatuses(uuid, ['submitted', 'delivered'], 10_000);
+
+  const hs = await herald.request(`/providers/fb/webhook?hub.mode=subscribe&hub.verify_token=${VERIFY}&hub.challenge=42`);
+  assert.equal(hs.status, 200);
+  assert.equal(hs.text, '42');
+  assert.equal((await herald.request('/providers/fb/webhook?hub.mode=subscribe&hub.verify_token=x&hub.challenge=42')).status, 403);
+
+  assert.equal((await fake.inbound(to, 'hello page')).status, 200);
+  const { json: inbound } = await rx.waitForBody((b, r) => r.path === '/inbound' && b.from === to, 10_000, 'inbound');
+  assert.equal(inbound.channel, 'messenger');
+  assert.equal(inbound.to, PAGE);
+  assert.equal(inbound.text, 'hello page');
+});
