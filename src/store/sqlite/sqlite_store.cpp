@@ -299,7 +299,9 @@ constexpr const char* kJobUpdate =
     "UPDATE job SET state = ?2, attempt = ?3, run_at_ms = ?4, payload_json = ?5, "
     "last_error = ?6, updated_at_ms = ?7, created_at_ms = ?8 WHERE id = ?1";
 constexpr const char* kJobPendingAfterId =
-    JOB_SELECT "WHERE id > ?1 AND state = 'pending' ORDER BY id LIMIT ?2";
+    // +state: walk the primary key from the cursor; the planner would otherwise scan every
+    // pending entry of job_by_state and sort them (a full index scan every rescan).
+    JOB_SELECT "WHERE id > ?1 AND +state = 'pending' ORDER BY id LIMIT ?2";
 constexpr const char* kJobMaxId = "SELECT coalesce(max(id), 0) FROM job";
 constexpr const char* kJobListByState = JOB_SELECT "WHERE state = ?1 ORDER BY run_at_ms, id LIMIT ?2";
 // Row-value comparison walks job_by_state from the cursor on.
