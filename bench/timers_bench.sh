@@ -170,9 +170,10 @@ log "due together: $N2 fired, lateness p50 $P50_2 p99 $P99_2 max $MAX_2 ms, $RAT
 
 # ---------------------------------------------------------------- phase 3: spread, under load
 stop
-S0=$(( $(now_ms) + 15000 ))
-STEP_US=$(( 1000000 / SPREAD_RATE ))
 seed "$PENDING" "$FAR" 0 spreadfar   # a full disk of far-future timers again
+# The first spread expiry falls due 10 s after the (slow) seeding above, not before it ends.
+S0=$(( $(now_ms) + 10000 ))
+STEP_US=$(( 1000000 / SPREAD_RATE ))
 seed "$SPREAD" "$S0" "$STEP_US" spread
 start spread
 SPREAD_END=$(( S0 + SPREAD * 1000 / SPREAD_RATE ))
