@@ -70,6 +70,17 @@ store::MessageRow NewMessageRow(domain::OutboundMessage item, const store::Workf
 boost::asio::awaitable<net::HttpResponse> AcceptPlan(ApiContext& ctx, net::HttpRequest request,
                                                      PlanToAccept plan);
 
+// A plan (workflow) of the application with every item and its status history.
+struct PlanView {
+  std::optional<store::WorkflowRow> workflow;
+  std::vector<store::MessageRow> messages;
+  std::vector<std::vector<store::MessageEventRow>> events;  // per message
+};
+// Reads plan `id`; `kind` ("dispatch", "escalation"; empty: any) must match — another kind, or
+// another tenant's plan, reads as absent.
+boost::asio::awaitable<Result<PlanView>> ReadPlan(ApiContext& ctx, std::string app_id,
+                                                  std::string id, std::string kind);
+
 boost::asio::awaitable<net::HttpResponse> PostMessage(ApiContext& ctx, net::HttpRequest request);
 // POST /v0.1/dispatch; GET /v0.1/dispatch/{id} (Herald extension).
 boost::asio::awaitable<net::HttpResponse> PostDispatch(ApiContext& ctx, net::HttpRequest request);

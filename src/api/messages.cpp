@@ -277,23 +277,12 @@ boost::asio::awaitable<net::HttpResponse> GetWorkflow(ApiContext& ctx, net::Http
   if (!auth) co_return AuthFailure(auth.error(), rid);
   const std::string app_id = auth->application->row.id;
 
-  std::optional<store::WorkflowRow> workflow;
-  std::vector<store::MessageRow> messages;
-  std::vector<std::vector<store::MessageEventRow>> events;
-  store::TxFunction read = [&](store::Tx& tx) -> Result<void> {
-    HERALD_ASSIGN_OR_RETURN(workflow, tx.WorkflowGet(app_id, workflow_id));
-    if (workflow) {
-      HERALD_ASSIGN_OR_RETURN(messages, tx.MessageListByWorkflow(app_id, workflow_id));
-      events.assign(messages.size(), {});
-      for (size_t i = 0; i < messages.size(); ++i) {
-        HERALD_ASSIGN_OR_RETURN(events[i], tx.MessageEventList(app_id, messages[i].uuid));
-      }
-    }
-    return {};
-  };
-  auto status = co_await ctx.store.Read(std::move(read));
-  if (!status) co_return StoreFailure(status.error(), rid);
-  if (!workflow) co_return NotFound("No workflow with this id.", rid);
+  auto view = co_await ReadPlan(ctx, app_id, std::move(workflow_id), std::string());
+  if (!view) co_return StoreFailure(view.error(), rid);
+  if (!view->workflow) co_return NotFound("No workflow with this id.", rid);
+  const auto& workflow = view->workflow;
+  const auto& messages = view->messages;
+  const auto& events = view->events;
 
   json::array items;
   for (size_t i = 0; i < messages.size(); ++i) {

@@ -15,34 +15,6 @@ namespace json = boost::json;
 
 namespace {
 
-struct PlanView {
-  std::optional<store::WorkflowRow> workflow;
-  std::vector<store::MessageRow> messages;
-  std::vector<std::vector<store::MessageEventRow>> events;
-};
-
-// Reads plan `id` of the application with every item and its history; `kind` must match
-// (another kind, or another tenant's plan, reads as absent).
-boost::asio::awaitable<Result<PlanView>> ReadPlan(ApiContext& ctx, std::string app_id,
-                                                  std::string id, std::string kind) {
-  PlanView view;
-  store::TxFunction read = [&](store::Tx& tx) -> Result<void> {
-    HERALD_ASSIGN_OR_RETURN(view.workflow, tx.WorkflowGet(app_id, id));
-    if (!view.workflow || view.workflow->kind != kind) {
-      view.workflow.reset();
-      return {};
-    }
-    HERALD_ASSIGN_OR_RETURN(view.messages, tx.MessageListByWorkflow(app_id, id));
-    view.events.assign(view.messages.size(), {});
-    for (size_t i = 0; i < view.messages.size(); ++i) {
-      HERALD_ASSIGN_OR_RETURN(view.events[i], tx.MessageEventList(app_id, view.messages[i].uuid));
-    }
-    return {};
-  };
-  HERALD_CO_RETURN_IF_ERROR(co_await ctx.store.Read(std::move(read)));
-  co_return view;
-}
-
 bool HasEvent(const std::vector<store::MessageEventRow>& events, std::string_view status) {
   for (const auto& e : events) {
     if (e.status == status) return true;
@@ -146,6 +118,26 @@ PlanToAccept PlanRows(const std::string& app_id, std::string kind,
 }
 
 }  // namespace
+
+boost::asio::awaitable<Result<PlanView>> ReadPlan(ApiContext& ctx, std::string app_id,
+                                                  std::string id, std::string kind) {
+  PlanView view;
+  store::TxFunction read = [&](store::Tx& tx) -> Result<void> {
+    HERALD_ASSIGN_OR_RETURN(view.workflow, tx.WorkflowGet(app_id, id));
+    if (!view.workflow || (!kind.empty() && view.workflow->kind != kind)) {
+      view.workflow.reset();
+      return {};
+    }
+    HERALD_ASSIGN_OR_RETURN(view.messages, tx.MessageListByWorkflow(app_id, id));
+    view.events.assign(view.messages.size(), {});
+    for (size_t i = 0; i < view.messages.size(); ++i) {
+      HERALD_ASSIGN_OR_RETURN(view.events[i], tx.MessageEventList(app_id, view.messages[i].uuid));
+    }
+    return {};
+  };
+  HERALD_CO_RETURN_IF_ERROR(co_await ctx.store.Read(std::move(read)));
+  co_return view;
+}
 
 boost::asio::awaitable<net::HttpResponse> PostDispatch(ApiContext& ctx, net::HttpRequest request) {
   const std::string& rid = request.request_id;

@@ -903,20 +903,21 @@ class Engine::Impl {
                      created);
   }
 
-  static int64_t PlanInt(const store::WorkflowRow& w, std::string_view key, int64_t fallback) {
+  // A field of the plan's kind-specific options (plan_json), if present.
+  static std::optional<json::value> PlanField(const store::WorkflowRow& w, std::string_view key) {
     boost::system::error_code ec;
     json::value v = json::parse(w.plan_json, ec);
-    if (ec || !v.is_object()) return fallback;
+    if (ec || !v.is_object()) return std::nullopt;
     const json::value* x = v.as_object().if_contains(key);
+    return x ? std::optional<json::value>(*x) : std::nullopt;
+  }
+  static int64_t PlanInt(const store::WorkflowRow& w, std::string_view key, int64_t fallback) {
+    auto x = PlanField(w, key);
     return x && x->is_int64() ? x->as_int64() : fallback;
   }
-
   static std::string PlanString(const store::WorkflowRow& w, std::string_view key,
                                 std::string fallback) {
-    boost::system::error_code ec;
-    json::value v = json::parse(w.plan_json, ec);
-    if (ec || !v.is_object()) return fallback;
-    const json::value* x = v.as_object().if_contains(key);
+    auto x = PlanField(w, key);
     return x && x->is_string() ? std::string(x->as_string()) : fallback;
   }
 

@@ -61,8 +61,6 @@ class Tx {
   // The message a connector's receipt refers to.
   virtual Result<std::optional<MessageRow>> MessageFindByProviderId(
       std::string_view connector, std::string_view provider_message_id) = 0;
-  virtual Result<bool> WorkflowSetState(std::string_view workflow_id, std::string_view state,
-                                        int64_t now_ms) = 0;
   // Writes state, current_item, outcome_json and updated_at_ms (the rest never changes).
   virtual Result<bool> WorkflowUpdate(const WorkflowRow& row) = 0;
   // The latest message of any application sent on `channel` to `to` from `from` (an inbound

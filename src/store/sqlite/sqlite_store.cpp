@@ -270,8 +270,6 @@ constexpr const char* kWfUpdate =
     "WHERE id = ?1";
 constexpr const char* kMsgByProvider =
     MSG_SELECT "WHERE provider_message_id = ?2 AND connector = ?1";
-constexpr const char* kWfSetState =
-    "UPDATE workflow SET state = ?2, updated_at_ms = ?3 WHERE id = ?1";
 constexpr const char* kEventInsert =
     "INSERT INTO message_event (message_uuid, application_id, status, error_code, error_detail, "
     "late, at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
@@ -389,10 +387,6 @@ class SqliteTx final : public Tx {
   Result<std::optional<MessageRow>> MessageFindByProviderId(std::string_view connector,
                                                             std::string_view id) override {
     return One(kMsgByProvider, ReadMessage, connector, id);
-  }
-  Result<bool> WorkflowSetState(std::string_view id, std::string_view state,
-                                int64_t now_ms) override {
-    return Update(kWfSetState, id, state, now_ms);
   }
   Result<int64_t> MessageEventInsert(const MessageEventRow& e) override {
     std::optional<int64_t> code;

@@ -101,10 +101,6 @@ class FaultInjectingStore final : public Store {
                                                               std::string_view id) override {
       return inner_->MessageFindByProviderId(c, id);
     }
-    Result<bool> WorkflowSetState(std::string_view id, std::string_view state,
-                                  int64_t now_ms) override {
-      return inner_->WorkflowSetState(id, state, now_ms);
-    }
     Result<bool> WorkflowUpdate(const WorkflowRow& row) override {
       return inner_->WorkflowUpdate(row);
     }

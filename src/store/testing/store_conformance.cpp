@@ -422,8 +422,12 @@ TEST_P(StoreConformance, MessageDeliveryFieldsUpdateAndProviderLookup) {
     MessageRow missing = updated;
     missing.uuid = "nope";
     EXPECT_FALSE(*tx.MessageUpdate(missing));
-    EXPECT_TRUE(*tx.WorkflowSetState("w1", "completed", 3000));
-    EXPECT_FALSE(*tx.WorkflowSetState("nope", "completed", 3000));
+    WorkflowRow done = Wf("w1", "a1");
+    done.state = "completed";
+    done.updated_at_ms = 3000;
+    EXPECT_TRUE(*tx.WorkflowUpdate(done));
+    done.id = "nope";
+    EXPECT_FALSE(*tx.WorkflowUpdate(done));
   });
   auto tx = Begin(TxMode::kRead);
   ASSERT_TRUE(tx);
