@@ -476,6 +476,89 @@ class Engine::Impl {
     co_return true;
   }
 
+  // One connector call and what came of it.
+  struct SendResult {
+    channels::SendOutcome outcome;
+    std::string connector_name;  // empty: no connector was configured at that index
+    bool more_connectors = false;
+    int64_t at_ms = 0;           // when the connector answered: the time of its history entry
+  };
+
+  // Hands `m` to connector `index` of its channel.
+  static asio::awaitable<SendResult> SendVia(Impl* self, const MessageRow* m, size_t index,
+                                             int attempt) {
+    SendResult r;
+    const auto& connectors = self->router_.For(m->channel);
+    r.more_connectors = index + 1 < connectors.size();
+    if (index >= connectors.size()) {
+      r.outcome.kind = channels::SendOutcome::Kind::kRetryable;
+      r.outcome.error_detail = "no connector is configured for channel " + m->channel;
+      r.at_ms = self->clock_.NowMs();
+      co_return r;
+    }
+    channels::Connector* connector = connectors[index];
+    r.connector_name = connector->name();
+    channels::OutboundSend send;
+    send.message_uuid = m->uuid;
+    send.application_id = m->application_id;
+    send.channel = m->channel;
+    send.message_type = m->message_type;
+    send.to = m->to;
+    send.from = m->from;
+    send.payload_json = m->payload_json;
+    send.attempt = attempt;
+    self->sends_.fetch_add(1);
+    r.outcome = co_await connector->Send(std::move(send));
+    r.at_ms = self->clock_.NowMs();
+    co_return r;
+  }
+
+  // A later item sent in the same job because the one before it was rejected synchronously.
+  struct ChainedSend {
+    MessageRow item;
+    SendResult result;
+  };
+
+  // Failover without a commit per hop. When the connector rejects an item at once (not
+  // RCS-capable, a bad number) and the plan would send the next item right away, that item
+  // is sent now, before the rejection is committed; the rejection, the send and its outcome
+  // then commit together (one transaction per chain instead of one per hop). Only for plans
+  // whose rejection moves on at once (Messages failover, Dispatch); an escalation may pause
+  // between rounds. The transaction checks the prediction (ChainedOutcome); a crash before
+  // the commit re-drives the whole chain, the same at-least-once bound as any send in flight
+  // (decision 0008).
+  static asio::awaitable<void> ChainSynchronousRejects(Impl* self, const MessageRow* first,
+                                                       std::vector<ChainedSend>* chain) {
+    std::optional<store::WorkflowRow> workflow;
+    std::vector<MessageRow> items;
+    TxFunction load = [&workflow, &items, first](Tx& tx) -> Result<void> {
+      HERALD_ASSIGN_OR_RETURN(workflow, tx.WorkflowGet(first->application_id, first->workflow_id));
+      HERALD_ASSIGN_OR_RETURN(items, tx.MessageListByWorkflow(first->application_id,
+                                                              first->workflow_id));
+      return {};
+    };
+    if (auto r = co_await self->store_.Read(std::move(load)); !r || !workflow) co_return;
+    if (workflow->state != "active" || (workflow->kind != "messages" && workflow->kind != "dispatch")) {
+      co_return;
+    }
+    const MessageRow* current = first;
+    while (true) {
+      if (workflow->kind != "messages" && workflow->current_item != current->item_number) co_return;
+      MessageRow* next = NextItem(items, *current);
+      const WorkflowStep step =
+          current->condition_status
+              ? DecideConditionStep(*current->condition_status, "rejected", next != nullptr)
+              : DecideWorkflowStep("rejected", next != nullptr, self->options_.undeliverable_failover);
+      if (step != WorkflowStep::kFailOver || next == nullptr || next->state != "waiting") co_return;
+      SendResult result = co_await SendVia(self, next, 0, 1);
+      const bool rejected = result.outcome.kind == channels::SendOutcome::Kind::kRejected;
+      chain->push_back(ChainedSend{*next, std::move(result)});
+      if (!rejected) co_return;
+      workflow->current_item = next->item_number;
+      current = next;  // into `items`, which does not grow (chain's elements may move)
+    }
+  }
+
   static asio::awaitable<void> RunSend(Impl* self, JobRow job) {
     std::optional<MessageRow> message;
     TxFunction load = [&message, &job](Tx& tx) -> Result<void> {
@@ -496,113 +579,141 @@ class Engine::Impl {
     AppKeys app;
     if (!co_await ResolveApp(self, &job, &app)) co_return;  // before the send: no duplicate
 
-    const auto& connectors = self->router_.For(message->channel);
-    const size_t index = ConnectorIndex(job.payload_json);
-    channels::SendOutcome outcome;
-    std::string connector_name;
-    if (index >= connectors.size()) {
-      outcome.kind = channels::SendOutcome::Kind::kRetryable;
-      outcome.error_detail = "no connector is configured for channel " + message->channel;
-    } else {
-      channels::Connector* connector = connectors[index];
-      connector_name = connector->name();
-      channels::OutboundSend send;
-      send.message_uuid = message->uuid;
-      send.application_id = message->application_id;
-      send.channel = message->channel;
-      send.message_type = message->message_type;
-      send.to = message->to;
-      send.from = message->from;
-      send.payload_json = message->payload_json;
-      send.attempt = job.attempt + 1;
-      self->sends_.fetch_add(1);
-      outcome = co_await connector->Send(std::move(send));
+    SendResult first = co_await SendVia(self, &*message, ConnectorIndex(job.payload_json),
+                                        job.attempt + 1);
+    std::vector<ChainedSend> chain;
+    if (first.outcome.kind == channels::SendOutcome::Kind::kRejected) {
+      co_await ChainSynchronousRejects(self, &*message, &chain);
     }
 
-    const int64_t now = self->clock_.NowMs();
-    const bool more_connectors = index + 1 < connectors.size();
-    TxFunction write = [self, &job, &app, &outcome, &created, &connector_name, now,
-                        more_connectors](Tx& tx) -> Result<void> {
+    // Each outcome is recorded at the time its connector answered (a chain's hops keep their
+    // own times in the history), timers count from then.
+    TxFunction write = [self, &job, &app, &first, &chain, &created](Tx& tx) -> Result<void> {
       created.clear();  // the function may run twice (AsyncStore re-runs a failed batch)
       HERALD_ASSIGN_OR_RETURN(bool existed, tx.JobDelete(job.id));
-      if (!existed) return {};
-      HERALD_ASSIGN_OR_RETURN(auto m, tx.MessageLoad(job.ref));
-      using Kind = channels::SendOutcome::Kind;
-      if (m && m->state == "skipped" && outcome.kind == Kind::kSubmitted) {
-        // The plan ended (acknowledged, cancelled) while this send was with the connector:
-        // the message went out anyway. Keep its provider id (receipts still match) and record
-        // the submission as late; the plan does not move.
-        m->connector = connector_name;
-        m->provider_message_id = outcome.provider_message_id;
-        m->updated_at_ms = now;
-        HERALD_RETURN_IF_ERROR(tx.MessageUpdate(*m).map([](bool) {}));
-        return self->ApplyStatus(tx, *m, app, StatusInput{"submitted", std::nullopt, ""}, now,
-                                 created);
+      if (existed) {  // else cancelled while sending; items chained after it are still recorded
+        HERALD_RETURN_IF_ERROR(self->ApplySendOutcome(tx, job, app, first, created));
       }
-      if (!m || m->state != "queued") return {};
-      if (outcome.kind == Kind::kSubmitted) {
-        m->connector = connector_name;
-        m->provider_message_id = outcome.provider_message_id;
-        // A step with a condition waits for it from now on (Dispatch `expiry_time`, an
-        // escalation step; the last Dispatch item waits engine.dispatch_last_item_wait_s).
-        std::optional<int64_t> wait_s = m->expiry_seconds;
-        if (!wait_s && m->condition_status) wait_s = self->options_.dispatch_last_item_wait_s;
-        if (wait_s) {
-          m->expires_at_ms = now + self->WaitMs(*wait_s);
-          HERALD_RETURN_IF_ERROR(InsertJob(
-              tx, NewJob(kExpiry, m->uuid, m->application_id, "{}", *m->expires_at_ms, now),
-              created));
-        }
-        HERALD_RETURN_IF_ERROR(
-            self->ApplyStatus(tx, *m, app, StatusInput{"submitted", std::nullopt, ""}, now, created));
-        for (const auto& f : outcome.followups) {
-          json::object p{{"status", f.status}, {"detail", f.error_detail}};
-          if (f.error_code) p["error"] = *f.error_code;
-          if (!f.inbound_text.empty()) p["text"] = f.inbound_text;
-          HERALD_RETURN_IF_ERROR(InsertJob(
-              tx, NewJob(kProviderEvent, m->uuid, m->application_id, json::serialize(p),
-                         now + std::max<int64_t>(0, f.delay_ms), now),
-              created));
-        }
-        if (m->ttl_seconds) {
-          HERALD_RETURN_IF_ERROR(InsertJob(
-              tx, NewJob(kTtl, m->uuid, m->application_id, "{}", now + *m->ttl_seconds * 1000, now),
-              created));
-        }
-        return {};
+      for (const ChainedSend& c : chain) {
+        HERALD_RETURN_IF_ERROR(self->ChainedOutcome(tx, c, app, created));
       }
-      if (outcome.kind == Kind::kRejected) {
-        return self->ApplyStatus(
-            tx, *m, app, StatusInput{"rejected", outcome.error_code, outcome.error_detail}, now,
-            created);
-      }
-      // Retryable: again on this connector, then the next connector, then undeliverable.
-      const int attempts = job.attempt + 1;
-      if (!connector_name.empty() && attempts < self->options_.send_attempts) {
-        JobRow retry = NewJob(kSend, job.ref, job.application_id, job.payload_json,
-                              now + SendRetryDelayMs(attempts, self->options_.send_retry_initial_ms,
-                                                     self->options_.send_retry_max_ms,
-                                                     outcome.retry_after_ms),
-                              now);
-        retry.attempt = attempts;
-        retry.created_at_ms = job.created_at_ms;
-        retry.last_error = outcome.error_detail;
-        return InsertJob(tx, std::move(retry), created);
-      }
-      if (more_connectors) {
-        JobRow next = NewJob(kSend, job.ref, job.application_id,
-                             SendPayload(ConnectorIndex(job.payload_json) + 1), now, now);
-        next.created_at_ms = job.created_at_ms;
-        next.last_error = outcome.error_detail;
-        return InsertJob(tx, std::move(next), created);
-      }
-      spdlog::warn("engine: message {} undeliverable: {}", m->uuid, outcome.error_detail);
-      return self->ApplyStatus(tx, *m, app,
-                               StatusInput{"undeliverable", kErrorCommunicationFailed,
-                                           "Communication failed: " + outcome.error_detail},
-                               now, created);
+      return {};
     };
     co_await Commit(self, std::move(write), &created, job);  // a copy: `write` reads `job`
+  }
+
+  // Records a chained send (see ChainSynchronousRejects). The rejection before it normally
+  // created this item's send job in the same transaction: that job is consumed here as if it
+  // had run. If it did not (the plan ended or moved otherwise in the meantime), the item went
+  // out without the plan: recorded like a send that was inside a connector when its plan
+  // ended.
+  Result<void> ChainedOutcome(Tx& tx, const ChainedSend& c, const AppKeys& app,
+                              std::vector<JobRow>& created) {
+    const int64_t now = c.result.at_ms;
+    auto planned = std::find_if(created.begin(), created.end(), [&c, now](const JobRow& j) {
+      return j.kind == kSend && j.ref == c.item.uuid && j.run_at_ms <= now &&
+             ConnectorIndex(j.payload_json) == 0;
+    });
+    if (planned != created.end()) {
+      JobRow job = std::move(*planned);
+      created.erase(planned);
+      HERALD_RETURN_IF_ERROR(tx.JobDelete(job.id).map([](bool) {}));
+      return ApplySendOutcome(tx, job, app, c.result, created);
+    }
+    spdlog::warn("engine: message {} was sent ahead of its plan, which did not move to it; "
+                 "recorded as late", c.item.uuid);
+    if (c.result.outcome.kind != channels::SendOutcome::Kind::kSubmitted) return {};
+    HERALD_ASSIGN_OR_RETURN(auto m, tx.MessageLoad(c.item.uuid));
+    if (!m) return {};
+    m->connector = c.result.connector_name;
+    m->provider_message_id = c.result.outcome.provider_message_id;
+    m->updated_at_ms = now;
+    HERALD_RETURN_IF_ERROR(tx.MessageUpdate(*m).map([](bool) {}));
+    return ApplyStatus(tx, *m, app, StatusInput{"submitted", std::nullopt, ""}, now, created);
+  }
+
+  // What send job `job` (already deleted in `tx`) achieved: submitted (with its receipt and
+  // expiry timers), rejected (the plan moves on), or a retry / the next connector /
+  // undeliverable.
+  Result<void> ApplySendOutcome(Tx& tx, const JobRow& job, const AppKeys& app,
+                                const SendResult& result, std::vector<JobRow>& created) {
+    const int64_t now = result.at_ms;
+    const channels::SendOutcome& outcome = result.outcome;
+    const std::string& connector_name = result.connector_name;
+    HERALD_ASSIGN_OR_RETURN(auto m, tx.MessageLoad(job.ref));
+    using Kind = channels::SendOutcome::Kind;
+    if (m && m->state == "skipped" && outcome.kind == Kind::kSubmitted) {
+      // The plan ended (acknowledged, cancelled) while this send was with the connector:
+      // the message went out anyway. Keep its provider id (receipts still match) and record
+      // the submission as late; the plan does not move.
+      m->connector = connector_name;
+      m->provider_message_id = outcome.provider_message_id;
+      m->updated_at_ms = now;
+      HERALD_RETURN_IF_ERROR(tx.MessageUpdate(*m).map([](bool) {}));
+      return ApplyStatus(tx, *m, app, StatusInput{"submitted", std::nullopt, ""}, now, created);
+    }
+    if (!m || m->state != "queued") return {};
+    if (outcome.kind == Kind::kSubmitted) {
+      m->connector = connector_name;
+      m->provider_message_id = outcome.provider_message_id;
+      // A step with a condition waits for it from now on (Dispatch `expiry_time`, an
+      // escalation step; the last Dispatch item waits engine.dispatch_last_item_wait_s).
+      std::optional<int64_t> wait_s = m->expiry_seconds;
+      if (!wait_s && m->condition_status) wait_s = options_.dispatch_last_item_wait_s;
+      if (wait_s) {
+        m->expires_at_ms = now + WaitMs(*wait_s);
+        HERALD_RETURN_IF_ERROR(InsertJob(
+            tx, NewJob(kExpiry, m->uuid, m->application_id, "{}", *m->expires_at_ms, now),
+            created));
+      }
+      HERALD_RETURN_IF_ERROR(
+          ApplyStatus(tx, *m, app, StatusInput{"submitted", std::nullopt, ""}, now, created));
+      for (const auto& f : outcome.followups) {
+        json::object p{{"status", f.status}, {"detail", f.error_detail}};
+        if (f.error_code) p["error"] = *f.error_code;
+        if (!f.inbound_text.empty()) p["text"] = f.inbound_text;
+        HERALD_RETURN_IF_ERROR(InsertJob(
+            tx, NewJob(kProviderEvent, m->uuid, m->application_id, json::serialize(p),
+                       now + std::max<int64_t>(0, f.delay_ms), now),
+            created));
+      }
+      if (m->ttl_seconds) {
+        HERALD_RETURN_IF_ERROR(InsertJob(
+            tx, NewJob(kTtl, m->uuid, m->application_id, "{}", now + *m->ttl_seconds * 1000, now),
+            created));
+      }
+      return {};
+    }
+    if (outcome.kind == Kind::kRejected) {
+      return ApplyStatus(tx, *m, app,
+                         StatusInput{"rejected", outcome.error_code, outcome.error_detail}, now,
+                         created);
+    }
+    // Retryable: again on this connector, then the next connector, then undeliverable.
+    const int attempts = job.attempt + 1;
+    if (!connector_name.empty() && attempts < options_.send_attempts) {
+      JobRow retry = NewJob(kSend, job.ref, job.application_id, job.payload_json,
+                            now + SendRetryDelayMs(attempts, options_.send_retry_initial_ms,
+                                                   options_.send_retry_max_ms,
+                                                   outcome.retry_after_ms),
+                            now);
+      retry.attempt = attempts;
+      retry.created_at_ms = job.created_at_ms;
+      retry.last_error = outcome.error_detail;
+      return InsertJob(tx, std::move(retry), created);
+    }
+    if (result.more_connectors) {
+      JobRow next = NewJob(kSend, job.ref, job.application_id,
+                           SendPayload(ConnectorIndex(job.payload_json) + 1), now, now);
+      next.created_at_ms = job.created_at_ms;
+      next.last_error = outcome.error_detail;
+      return InsertJob(tx, std::move(next), created);
+    }
+    spdlog::warn("engine: message {} undeliverable: {}", m->uuid, outcome.error_detail);
+    return ApplyStatus(tx, *m, app,
+                       StatusInput{"undeliverable", kErrorCommunicationFailed,
+                                   "Communication failed: " + outcome.error_detail},
+                       now, created);
   }
 
   // ttl expiry, step expiries, and the simulator's scheduled receipts and replies.
@@ -761,12 +872,16 @@ class Engine::Impl {
     // behind, which take no status; rows from before schema 3 have current_item 1.)
     if (workflow->kind != "messages" && workflow->current_item != m.item_number) return {};
 
+    auto decide = [&](bool has_next) {
+      return m.condition_status
+                 ? DecideConditionStep(*m.condition_status, in.status, has_next)
+                 : DecideWorkflowStep(in.status, has_next, options_.undeliverable_failover);
+    };
+    // Most statuses (submitted, a delivered that is not the condition) move nothing whatever
+    // follows: no need to read the other items.
+    if (decide(true) == WorkflowStep::kNothing && decide(false) == WorkflowStep::kNothing) return {};
     HERALD_ASSIGN_OR_RETURN(auto items, tx.MessageListByWorkflow(m.application_id, m.workflow_id));
-    const bool has_next = NextItem(items, m) != nullptr;
-    const WorkflowStep step =
-        m.condition_status
-            ? DecideConditionStep(*m.condition_status, in.status, has_next)
-            : DecideWorkflowStep(in.status, has_next, options_.undeliverable_failover);
+    const WorkflowStep step = decide(NextItem(items, m) != nullptr);
     return StepPlan(tx, *workflow, items, m, step, in.status, app, now, created);
   }
 

@@ -21,7 +21,7 @@ const N = {
   submitReject: number(), readThenDelivered: number(), rejectedAfterDelivered: number(),
   submittedRejected: number(), allRejected: number(), waNoRead: number(), skipped: number(),
   v01: number(), override: number(), admin: number(), history: number(), noUrl: number(),
-  refusedAtSubmit: number(), twiceRejected: number(), appDeleted: number(),
+  refusedAtSubmit: number(), twiceRejected: number(), appDeleted: number(), refusedChain: number(),
 };
 
 const RULES = [
@@ -45,6 +45,9 @@ const RULES = [
   { channel: 'whatsapp', to: N.waNoRead, events: [{ status: 'delivered', after_ms: 30 }] },
   { channel: 'sms', to: N.v01, events: [{ status: 'rejected', after_ms: 30, error: 1330 }] },
   { channel: 'rcs', to: N.refusedAtSubmit, submit: 'reject', error: 1300 },
+  { channel: 'rcs', to: N.refusedChain, submit: 'reject', error: 1300 },
+  { channel: 'whatsapp', to: N.refusedChain, submit: 'reject', error: 1330 },
+  { connector: 'simulator', channel: 'sms', to: N.refusedChain, submit: ['fail', 'accept'] },
   { channel: 'rcs', to: N.twiceRejected, events: [{ status: 'rejected', after_ms: 40, error: 1300 }, { status: 'rejected', after_ms: 80, error: 1310 }] },
   { channel: 'rcs', to: N.appDeleted, events: [{ status: 'rejected', after_ms: 800, error: 1300 }] },
 ];
@@ -362,6 +365,33 @@ test('RCS refused at submit (docs/simulator.md example): RCS rejected, SMS submi
   assertStatusWebhookV1(workflowEvents(wid)[0], { error: 1300 });
   assert.equal(workflowEvents(wid)[0].error.detail, 'Not part of the provider network', 'the default detail is the code title');
   assert.deepEqual(wf.items.map((i) => i.status), ['rejected', 'delivered']);
+});
+
+// Rejections at submit fail over inside one send job (decision 0008): item 2 is sent before
+// item 1's rejection is committed, and the hops commit together. What a client sees must not
+// change: every hop reported in order, each with its own time, and a retryable failure on the
+// way still retried on its connector.
+test('refused at submit twice, then a retryable SMS: one chain, every hop reported in order, the SMS retried and delivered', { timeout: 30_000 }, async () => {
+  const to = N.refusedChain;
+  const { workflow_id: wid } = await accept({ ...rcs(to), failover: [whatsapp(to), sms(to)] });
+  const wf = await herald.waitWorkflow(auth, wid, 'completed', 10_000);
+  await rx.waitFor(() => workflowEvents(wid).length >= 4, 5000, 'four callbacks');
+  await sleep(200);
+  const evs = workflowEvents(wid);
+  assert.deepEqual(evs.map((e) => `${e.workflow.items_number} ${e.channel} ${e.status}`), [
+    '1 rcs rejected', '2 whatsapp rejected', '3 sms submitted', '3 sms delivered',
+  ]);
+  assertStatusWebhookV1(evs[0], { error: 1300 });
+  assertStatusWebhookV1(evs[1], { error: 1330 });
+  assert.deepEqual(wf.items.map((i) => i.status), ['rejected', 'rejected', 'delivered']);
+  const [m1, m2, m3] = await Promise.all(wf.items.map((i) => herald.waitMessage(auth, i.message_uuid, i.status, 5000)));
+  assertHistory(m1, undefined, { errors: { rejected: 1300 } });
+  assertHistory(m2, undefined, { errors: { rejected: 1330 } });
+  assert.deepEqual(sentHistory(m3), ['submitted', 'delivered'], 'the SMS: no undeliverable, its retry took it');
+  assert.equal(m3.connector, 'simulator', 'retried on the same connector');
+  const at = (m, s) => Date.parse(m.events.find((e) => e.status === s).timestamp);
+  assert.ok(at(m1, 'rejected') <= at(m2, 'rejected'), 'hop 1 reported before hop 2');
+  assert.ok(at(m2, 'rejected') <= at(m3, 'submitted'), 'hop 2 reported before the SMS went out');
 });
 
 test('a second rejection of the same item is reported late and never fails over twice', { timeout: 30_000 }, async () => {
