@@ -205,9 +205,7 @@ boost::asio::awaitable<net::HttpResponse> AcceptPlan(ApiContext& ctx, net::HttpR
     case AcceptOutcome::Kind::kCreated:
       break;
   }
-  std::vector<store::JobRow> jobs;
-  jobs.push_back(std::move(first_send));
-  ctx.engine.Schedule(std::move(jobs));
+  ctx.engine.ScheduleSend(std::move(first_send), plan.messages.front());
   spdlog::debug("accepted {} {} ({} items) for application {} to {}", plan.workflow.kind,
                 plan.workflow.id, plan.workflow.items_total, app_id,
                 MaskAddress(plan.messages.front().to));

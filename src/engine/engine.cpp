@@ -47,6 +47,7 @@ constexpr std::string_view kProviderEvent = kJobProviderEvent;
 constexpr std::string_view kWebhook = kJobWebhook;
 constexpr int64_t kAppCacheTtlMs = 2'000;  // as the API's application cache (docs/api.md)
 constexpr auto kRescanInterval = std::chrono::seconds(2);
+constexpr int64_t kCarriedFreshMs = 50;  // see Impl::carried_
 constexpr int64_t kRescanBatch = 10'000;  // rows per look for jobs of other processes
 
 JobRow NewJob(std::string_view kind, const std::string& ref, const std::string& app,
@@ -222,6 +223,16 @@ class Engine::Impl {
 
       // Wake the loop only when the new work is due before what it is waiting for.
       if (earliest < waiting_until_ms_) timer_.cancel();
+    });
+  }
+
+  void ScheduleSend(JobRow job, MessageRow message) {
+    asio::dispatch(strand_, [this, job = std::move(job), message = std::move(message)]() mutable {
+      if (!Holds(job) || !known_.insert(job.id).second) return;  // on disk only, or held already
+      carried_.emplace(job.id, Carried{std::move(message), clock_.NowMs()});
+      const int64_t run_at = job.run_at_ms;
+      queue_.emplace(run_at, std::move(job));
+      if (run_at < waiting_until_ms_) timer_.cancel();
     });
   }
 
@@ -561,13 +572,21 @@ class Engine::Impl {
 
   static asio::awaitable<void> RunSend(Impl* self, JobRow job) {
     std::optional<MessageRow> message;
-    TxFunction load = [&message, &job](Tx& tx) -> Result<void> {
-      HERALD_ASSIGN_OR_RETURN(message, tx.MessageLoad(job.ref));
-      return {};
-    };
-    if (auto r = co_await self->store_.Read(std::move(load)); !r) {
-      self->RetryLater(std::move(job));
-      co_return;
+    if (auto carried = self->carried_.find(job.id);
+        carried != self->carried_.end() &&
+        self->clock_.NowMs() - carried->second.at_ms <= kCarriedFreshMs) {
+      message = std::move(carried->second.message);  // as its accept committed it
+      self->carried_.erase(carried);
+    } else {
+      if (carried != self->carried_.end()) self->carried_.erase(carried);
+      TxFunction load = [&message, &job](Tx& tx) -> Result<void> {
+        HERALD_ASSIGN_OR_RETURN(message, tx.MessageLoad(job.ref));
+        return {};
+      };
+      if (auto r = co_await self->store_.Read(std::move(load)); !r) {
+        self->RetryLater(std::move(job));
+        co_return;
+      }
     }
     std::vector<JobRow> created;
     if (!message || message->state != "queued") {
@@ -1126,6 +1145,7 @@ class Engine::Impl {
                                                             std::string id, bool acknowledge,
                                                             std::string by) {
     using Kind = EndResult::Kind;
+    self->carried_.clear();  // a queued first step may be skipped now: sends read it back
     std::string keys_of = app_id;
     HERALD_CO_ASSIGN_OR_RETURN(auto keys, co_await self->LoadAppKeys(std::move(keys_of)));
     const AppKeys app = keys.value_or(AppKeys{});
@@ -1170,6 +1190,7 @@ class Engine::Impl {
   static asio::awaitable<Result<PatchResult>> DoPatch(Impl* self, std::string app_id,
                                                       std::string uuid, std::string status) {
     using Kind = PatchResult::Kind;
+    self->carried_.clear();  // a queued message may be revoked now: sends read it back
     std::optional<MessageRow> outbound;
     std::optional<store::InboundRow> inbound;
     TxFunction load = [&](Tx& tx) -> Result<void> {
@@ -1382,6 +1403,14 @@ class Engine::Impl {
   // Messages with a webhook in flight, and their next webhooks in order.
   std::unordered_map<std::string, std::deque<JobRow>> webhook_refs_;
   std::unordered_set<int64_t> known_;                // held (queued or running) job ids
+  // Messages handed over with their first send job (ScheduleSend), by job id. Used only while
+  // fresh and while no revoke or escalation end came in since (those clear it): a send that
+  // starts later reads the message back, so it sees a state changed in the meantime.
+  struct Carried {
+    MessageRow message;
+    int64_t at_ms = 0;
+  };
+  std::unordered_map<int64_t, Carried> carried_;
   bool reading_ = false;                             // a Refill read is in flight
   std::unordered_set<int64_t> finished_during_read_;
   // Refill cursor: every pending job at or before (cursor_at_, cursor_id_) in (run_at, id)
@@ -1407,6 +1436,9 @@ Result<void> Engine::Start() { return impl_->Start(); }
 void Engine::Stop() { impl_->Stop(); }
 size_t Engine::in_flight() const { return impl_->in_flight(); }
 void Engine::Schedule(std::vector<store::JobRow> jobs) { impl_->Schedule(std::move(jobs)); }
+void Engine::ScheduleSend(store::JobRow job, store::MessageRow message) {
+  impl_->ScheduleSend(std::move(job), std::move(message));
+}
 Engine::Stats Engine::stats() const { return impl_->stats(); }
 
 asio::awaitable<Result<PatchResult>> Engine::Patch(std::string application_id, std::string uuid,
