@@ -58,7 +58,8 @@ test('text and picture through send_message; delivered and seen callbacks become
     receiver: to, min_api_version: 1, sender: { name: SENDER, avatar: AVATAR }, tracking_data: uuid,
     type: 'text', text: 'Hi Viber',
   });
-  // The 19-digit message_token (above 2^53) matched the receipts: nothing was rounded.
+  // The fake's message_token is a JSON number above 2^53, as Viber's are; the send answer and
+  // the receipts carried it alike (that it is kept exactly is checked in viber_test.cpp).
   assert.ok(BigInt(fake.sent.find((s) => s.body.receiver === to).token) > 2n ** 53n);
 
   const p = viberUserId();
