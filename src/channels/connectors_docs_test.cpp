@@ -64,7 +64,7 @@ TEST(ConnectorDocsTest, EveryTomlExampleValidates) {
     }
   }
   std::filesystem::remove(key_file);
-  EXPECT_GE(checked, 7);
+  EXPECT_GE(checked, 8);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 // --- HTTP connectors and pacing (issue 5) ---
 #include "channels/http/messenger.hpp"
 #include "channels/http/rbm.hpp"
+#include "channels/http/viber.hpp"
 #include "channels/http/vonage.hpp"
 #include "channels/http/whatsapp.hpp"
 #include "channels/kannel/kannel.hpp"
@@ -36,6 +37,7 @@ const std::vector<TypeInfo>& Types() {
       {"rbm", http::RbmKeys()},
       {"vonage", http::VonageKeys()},
       {"messenger", http::MessengerKeys()},
+      {"viber", http::ViberKeys()},
   };
   return types;
 }
@@ -57,6 +59,7 @@ Result<void> ValidateTypeValues(const std::string& name, const std::string& type
   if (type == "rbm") HERALD_RETURN_IF_ERROR(http::ParseRbmConfig(name, settings));
   if (type == "vonage") HERALD_RETURN_IF_ERROR(http::ParseVonageConfig(name, settings));
   if (type == "messenger") HERALD_RETURN_IF_ERROR(http::ParseMessengerConfig(name, settings));
+  if (type == "viber") HERALD_RETURN_IF_ERROR(http::ParseViberConfig(name, settings));
   if (type == "smpp") HERALD_RETURN_IF_ERROR(smpp::ParseConfig(name, settings));
   return {};
 }
@@ -131,6 +134,11 @@ Result<std::unique_ptr<Connector>> MakeConnector(const std::string& name,
     HERALD_ASSIGN_OR_RETURN(auto config, http::ParseMessengerConfig(name, settings));
     return WithPacing(name, settings, context,
                       std::make_unique<http::MessengerConnector>(name, std::move(config), context));
+  }
+  if (type == "viber") {
+    HERALD_ASSIGN_OR_RETURN(auto config, http::ParseViberConfig(name, settings));
+    return WithPacing(name, settings, context,
+                      std::make_unique<http::ViberConnector>(name, std::move(config), context));
   }
   if (type == "smpp") {
     HERALD_ASSIGN_OR_RETURN(auto config, smpp::ParseConfig(name, settings));

@@ -227,6 +227,17 @@ bool IsBsuid(string_view s) {
   return true;
 }
 
+// A Viber bot subscriber id (Viber REST Bot API `receiver`, `sender.id`): the base64 text
+// Viber gives ("jc9HsWTZ2Yf2NkRZ8KcNug==", "01234567890A="), at most 50 characters. One
+// that is all digits is taken for a number and judged as E.164 instead.
+bool IsViberUserId(string_view s) {
+  if (s.empty() || s.size() > kMaxIdLength || AllDigits(s)) return false;
+  for (char c : s) {
+    if (!IsAlnum(c) && c != '+' && c != '/' && c != '=') return false;
+  }
+  return true;
+}
+
 // A sending number: a long number, or a short code. Same shape as E.164 without the minimum.
 bool IsNumberSender(string_view s) {
   return !s.empty() && s.size() <= kMaxSenderDigits && s[0] != '0' && AllDigits(s);
@@ -1004,6 +1015,13 @@ void CheckRecipient(const Fields& to_field, std::optional<Channel> channel, Item
         "must be an E.164 number (7 to 15 digits starting with the country "
         "code, no + or 00) or a WhatsApp BSUID such as "
         "US.13491208655302741918.");
+  } else if (*channel == Channel::kViberService) {
+    // Vonage's viber_service addresses phone numbers; the Viber REST Bot API addresses the
+    // subscriber ids of a bot (docs/connectors/viber.md). Herald accepts both.
+    to = to_field.Matching(
+        "to", Need::kRequired, [](string_view v) { return IsE164(v) || IsViberUserId(v); },
+        "must be an E.164 number (7 to 15 digits starting with the country code, no + or 00) "
+        "or a Viber user id such as jc9HsWTZ2Yf2NkRZ8KcNug==.");
   } else {
     to = to_field.Matching("to", Need::kRequired, IsE164,
                            "must be an E.164 number: 7 to 15 digits starting with the country "
