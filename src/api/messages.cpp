@@ -205,7 +205,7 @@ boost::asio::awaitable<net::HttpResponse> AcceptPlan(ApiContext& ctx, net::HttpR
     case AcceptOutcome::Kind::kCreated:
       break;
   }
-  ctx.engine.ScheduleSend(std::move(first_send), plan.messages.front());
+  ctx.engine.ScheduleSend(std::move(first_send), plan.workflow, plan.messages);
   spdlog::debug("accepted {} {} ({} items) for application {} to {}", plan.workflow.kind,
                 plan.workflow.id, plan.workflow.items_total, app_id,
                 MaskAddress(plan.messages.front().to));

@@ -140,6 +140,15 @@ store::JobRow FirstSendJob(const store::MessageRow& first_item, int64_t now_ms) 
 
 class Engine::Impl {
  public:
+  // A plan as its accept committed it, handed over with its first send job (ScheduleSend).
+  // Trusted only while fresh and while no revoke or escalation end came in since (they may
+  // have changed a state): otherwise the send reads the rows back.
+  struct Carried {
+    store::WorkflowRow workflow;
+    std::vector<store::MessageRow> items;  // item 1 first
+    int64_t at_ms = 0;
+    uint64_t plan_ends = 0;  // Impl::plan_ends_ when it was handed over
+  };
   struct AppKeys {
     std::string api_key;
     std::string signature_secret;
@@ -226,10 +235,13 @@ class Engine::Impl {
     });
   }
 
-  void ScheduleSend(JobRow job, MessageRow message) {
-    asio::dispatch(strand_, [this, job = std::move(job), message = std::move(message)]() mutable {
+  void ScheduleSend(JobRow job, store::WorkflowRow workflow, std::vector<MessageRow> items) {
+    if (items.empty() || items.front().uuid != job.ref) return Schedule({std::move(job)});
+    asio::dispatch(strand_, [this, job = std::move(job), workflow = std::move(workflow),
+                             items = std::move(items)]() mutable {
       if (!Holds(job) || !known_.insert(job.id).second) return;  // on disk only, or held already
-      carried_.emplace(job.id, Carried{std::move(message), clock_.NowMs()});
+      carried_.emplace(job.id, Carried{std::move(workflow), std::move(items), clock_.NowMs(),
+                                       plan_ends_});
       const int64_t run_at = job.run_at_ms;
       queue_.emplace(run_at, std::move(job));
       if (run_at < waiting_until_ms_) timer_.cancel();
@@ -538,17 +550,31 @@ class Engine::Impl {
   // between rounds. The transaction checks the prediction (ChainedOutcome); a crash before
   // the commit re-drives the whole chain, the same at-least-once bound as any send in flight
   // (decision 0008).
+  bool Trusted(const Carried& c) const {
+    return c.plan_ends == plan_ends_ && clock_.NowMs() - c.at_ms <= kCarriedFreshMs;
+  }
+
+  // `plan`: the workflow and its items as the accept committed them (ScheduleSend), used if
+  // still trusted; else they are read.
   static asio::awaitable<void> ChainSynchronousRejects(Impl* self, const MessageRow* first,
+                                                       std::optional<Carried> plan,
                                                        std::vector<ChainedSend>* chain) {
     std::optional<store::WorkflowRow> workflow;
     std::vector<MessageRow> items;
-    TxFunction load = [&workflow, &items, first](Tx& tx) -> Result<void> {
-      HERALD_ASSIGN_OR_RETURN(workflow, tx.WorkflowGet(first->application_id, first->workflow_id));
-      HERALD_ASSIGN_OR_RETURN(items, tx.MessageListByWorkflow(first->application_id,
-                                                              first->workflow_id));
-      return {};
-    };
-    if (auto r = co_await self->store_.Read(std::move(load)); !r || !workflow) co_return;
+    if (plan && self->Trusted(*plan)) {  // still: the first send may have taken a while
+      workflow = std::move(plan->workflow);
+      items = std::move(plan->items);
+    } else {
+      TxFunction load = [&workflow, &items, first](Tx& tx) -> Result<void> {
+        HERALD_ASSIGN_OR_RETURN(workflow,
+                                tx.WorkflowGet(first->application_id, first->workflow_id));
+        HERALD_ASSIGN_OR_RETURN(items, tx.MessageListByWorkflow(first->application_id,
+                                                                first->workflow_id));
+        return {};
+      };
+      if (auto r = co_await self->store_.Read(std::move(load)); !r) co_return;
+    }
+    if (!workflow) co_return;
     if (workflow->state != "active" || (workflow->kind != "messages" && workflow->kind != "dispatch")) {
       co_return;
     }
@@ -572,13 +598,14 @@ class Engine::Impl {
 
   static asio::awaitable<void> RunSend(Impl* self, JobRow job) {
     std::optional<MessageRow> message;
-    if (auto carried = self->carried_.find(job.id);
-        carried != self->carried_.end() &&
-        self->clock_.NowMs() - carried->second.at_ms <= kCarriedFreshMs) {
-      message = std::move(carried->second.message);  // as its accept committed it
+    std::optional<Carried> plan;  // as its accept committed it, while fresh (see carried_)
+    if (auto carried = self->carried_.find(job.id); carried != self->carried_.end()) {
+      if (self->Trusted(carried->second)) plan = std::move(carried->second);
       self->carried_.erase(carried);
+    }
+    if (plan) {
+      message = plan->items.front();
     } else {
-      if (carried != self->carried_.end()) self->carried_.erase(carried);
       TxFunction load = [&message, &job](Tx& tx) -> Result<void> {
         HERALD_ASSIGN_OR_RETURN(message, tx.MessageLoad(job.ref));
         return {};
@@ -602,7 +629,7 @@ class Engine::Impl {
                                         job.attempt + 1);
     std::vector<ChainedSend> chain;
     if (first.outcome.kind == channels::SendOutcome::Kind::kRejected) {
-      co_await ChainSynchronousRejects(self, &*message, &chain);
+      co_await ChainSynchronousRejects(self, &*message, std::move(plan), &chain);
     }
 
     // Each outcome is recorded at the time its connector answered (a chain's hops keep their
@@ -848,14 +875,60 @@ class Engine::Impl {
                      job.ref, updated.attempt, updated.last_error);
       }
     }
-    const bool delivered = verdict == webhooks::Verdict::kDelivered;
-    TxFunction write = [&updated, delivered](Tx& tx) -> Result<void> {
-      if (delivered) return tx.JobDelete(updated.id).map([](bool) {});
+    if (verdict == webhooks::Verdict::kDelivered) {
+      self->DeleteDeliveredWebhook(job.id);
+      co_return;
+    }
+    TxFunction write = [&updated](Tx& tx) -> Result<void> {
       return tx.JobUpdate(updated).map([](bool) {});
     };
     std::vector<JobRow> again;
     if (reschedule) again.push_back(updated);
     co_await Commit(self, std::move(write), &again, std::move(job));
+  }
+
+  // A delivered webhook's job is deleted in a batch with the others answered meanwhile: one
+  // store operation per group commit instead of one per webhook. At most one batch is being
+  // committed; what is answered during it goes in the next. A crash before a delete commits
+  // re-POSTs that webhook after restart — the duplicate bound of decision 0005 (the POSTs in
+  // flight plus the deletes not yet committed). The job stays held until its delete commits,
+  // so nothing runs it again meanwhile.
+  void DeleteDeliveredWebhook(int64_t id) {
+    delivered_webhooks_.push_back(id);
+    if (deleting_webhooks_) return;
+    deleting_webhooks_ = true;
+    in_flight_total_.fetch_add(1);  // Stop() waits for the last batch
+    asio::co_spawn(strand_, DeleteDeliveredWebhooks(this), [this](std::exception_ptr e) {
+      in_flight_total_.fetch_sub(1);
+      if (e) spdlog::error("engine: deleting delivered webhooks failed (they may be POSTed again)");
+    });
+  }
+
+  static asio::awaitable<void> DeleteDeliveredWebhooks(Impl* self) {
+    while (!self->delivered_webhooks_.empty()) {
+      std::vector<int64_t> ids;
+      ids.swap(self->delivered_webhooks_);
+      TxFunction drop = [&ids](Tx& tx) -> Result<void> {
+        for (int64_t id : ids) HERALD_RETURN_IF_ERROR(tx.JobDelete(id).map([](bool) {}));
+        return {};
+      };
+      if (auto r = co_await self->store_.Write(std::move(drop)); !r) {
+        spdlog::warn("engine: deleting {} delivered webhook job(s): store: {}; retrying",
+                     ids.size(), r.error().message);
+        self->store_retries_.fetch_add(1);
+        if (self->stopping_) break;  // they are POSTed again after the restart (at-least-once)
+        self->delivered_webhooks_.insert(self->delivered_webhooks_.end(), ids.begin(), ids.end());
+        asio::steady_timer pause(self->strand_, std::chrono::milliseconds(self->options_.store_retry_ms));
+        co_await pause.async_wait(asio::use_awaitable);
+        continue;
+      }
+      for (int64_t id : ids) {
+        self->known_.erase(id);
+        if (self->reading_) self->finished_during_read_.insert(id);
+      }
+      self->MaybeRefillSoon();
+    }
+    self->deleting_webhooks_ = false;
   }
 
   // ------------------------------------------------------------------ state changes (in a Tx)
@@ -1145,7 +1218,7 @@ class Engine::Impl {
                                                             std::string id, bool acknowledge,
                                                             std::string by) {
     using Kind = EndResult::Kind;
-    self->carried_.clear();  // a queued first step may be skipped now: sends read it back
+    ++self->plan_ends_;  // a queued step may be skipped now: sends read their rows back
     std::string keys_of = app_id;
     HERALD_CO_ASSIGN_OR_RETURN(auto keys, co_await self->LoadAppKeys(std::move(keys_of)));
     const AppKeys app = keys.value_or(AppKeys{});
@@ -1190,7 +1263,7 @@ class Engine::Impl {
   static asio::awaitable<Result<PatchResult>> DoPatch(Impl* self, std::string app_id,
                                                       std::string uuid, std::string status) {
     using Kind = PatchResult::Kind;
-    self->carried_.clear();  // a queued message may be revoked now: sends read it back
+    ++self->plan_ends_;  // a queued message may be revoked now: sends read their rows back
     std::optional<MessageRow> outbound;
     std::optional<store::InboundRow> inbound;
     TxFunction load = [&](Tx& tx) -> Result<void> {
@@ -1403,14 +1476,11 @@ class Engine::Impl {
   // Messages with a webhook in flight, and their next webhooks in order.
   std::unordered_map<std::string, std::deque<JobRow>> webhook_refs_;
   std::unordered_set<int64_t> known_;                // held (queued or running) job ids
-  // Messages handed over with their first send job (ScheduleSend), by job id. Used only while
-  // fresh and while no revoke or escalation end came in since (those clear it): a send that
-  // starts later reads the message back, so it sees a state changed in the meantime.
-  struct Carried {
-    MessageRow message;
-    int64_t at_ms = 0;
-  };
+  // Plans handed over with their first send job (ScheduleSend), by job id (see Carried).
   std::unordered_map<int64_t, Carried> carried_;
+  uint64_t plan_ends_ = 0;  // revokes and escalation ends so far (they make Carried stale)
+  std::vector<int64_t> delivered_webhooks_;  // answered 2xx, delete not yet committed
+  bool deleting_webhooks_ = false;           // a batch of those deletes is being committed
   bool reading_ = false;                             // a Refill read is in flight
   std::unordered_set<int64_t> finished_during_read_;
   // Refill cursor: every pending job at or before (cursor_at_, cursor_id_) in (run_at, id)
@@ -1436,8 +1506,9 @@ Result<void> Engine::Start() { return impl_->Start(); }
 void Engine::Stop() { impl_->Stop(); }
 size_t Engine::in_flight() const { return impl_->in_flight(); }
 void Engine::Schedule(std::vector<store::JobRow> jobs) { impl_->Schedule(std::move(jobs)); }
-void Engine::ScheduleSend(store::JobRow job, store::MessageRow message) {
-  impl_->ScheduleSend(std::move(job), std::move(message));
+void Engine::ScheduleSend(store::JobRow job, store::WorkflowRow workflow,
+                          std::vector<store::MessageRow> items) {
+  impl_->ScheduleSend(std::move(job), std::move(workflow), std::move(items));
 }
 Engine::Stats Engine::stats() const { return impl_->stats(); }
 

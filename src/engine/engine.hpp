@@ -89,10 +89,12 @@ class Engine final : public channels::ProviderEventSink {
 
   // Adds committed jobs to the schedule. Thread-safe.
   void Schedule(std::vector<store::JobRow> jobs);
-  // Schedules the committed first send job of an accepted plan together with the message it
-  // sends, as committed, so that the send does not read it back (one read less per accepted
-  // message). The send's transaction still checks the message's state. Thread-safe.
-  void ScheduleSend(store::JobRow job, store::MessageRow message);
+  // Schedules the committed first send job of an accepted plan together with the plan as
+  // committed (its workflow and messages, first item first), so that the send does not read
+  // them back: one read less per accepted message, none in a chain of rejections at submit.
+  // The send's transaction still checks every state. Thread-safe.
+  void ScheduleSend(store::JobRow job, store::WorkflowRow workflow,
+                    std::vector<store::MessageRow> items);
 
   // PATCH /v1/messages/{uuid}: "revoked" (outbound RCS not yet delivered) or "read" (an
   // inbound WhatsApp/RCS message).
