@@ -33,6 +33,17 @@ TEST(ConnectorDocsTest, EveryTomlExampleValidates) {
   ASSERT_TRUE(keys);
   const std::filesystem::path key_file = std::filesystem::temp_directory_path() / "herald-docs-test.key";
   { std::ofstream(key_file) << keys->private_key_pem; }
+  // The RBM page's service-account key file.
+  const std::filesystem::path sa_file =
+      std::filesystem::temp_directory_path() / "herald-docs-test-service-account.json";
+  {
+    std::string pem = keys->private_key_pem;
+    std::string escaped;
+    for (char c : pem) escaped += c == '\n' ? std::string("\\n") : std::string(1, c);
+    std::ofstream(sa_file) << R"({"type":"service_account","client_email":"herald@p.iam.gserviceaccount.com",)"
+                           << R"("token_uri":"https://oauth2.googleapis.com/token","private_key":")"
+                           << escaped << "\"}";
+  }
   int checked = 0;
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
     if (entry.path().extension() != ".md") continue;
@@ -46,6 +57,7 @@ TEST(ConnectorDocsTest, EveryTomlExampleValidates) {
       text = ReplaceAll(text, "\"…\"", "\"placeholder-secret-0123456789\"");
       text = ReplaceAll(text, "# …", "#");
       text = ReplaceAll(text, "\"/etc/herald/vonage.key\"", "\"" + key_file.string() + "\"");
+      text = ReplaceAll(text, "\"/etc/herald/rbm-service-account.json\"", "\"" + sa_file.string() + "\"");
       text = ReplaceAll(text, "…\"", "placeholder\"");
       toml::table root;
       try {
@@ -64,6 +76,7 @@ TEST(ConnectorDocsTest, EveryTomlExampleValidates) {
     }
   }
   std::filesystem::remove(key_file);
+  std::filesystem::remove(sa_file);
   EXPECT_GE(checked, 8);
 }
 

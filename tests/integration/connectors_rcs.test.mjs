@@ -4,9 +4,14 @@
 //  - AgentMessage / content: https://developers.google.com/business-communications/rcs-business-messaging/reference/rest/v1/phones.agentMessages
 //  - webhooks, clientToken setup, X-Goog-Signature: https://developers.google.com/business-communications/rcs-business-messaging/guides/integrate/webhooks
 //  - events / user messages: https://developers.google.com/business-communications/rcs-business-messaging/reference/rest/v1/UserEvent
-import { test, before, after } from 'node:test';
+//  - access tokens from a service-account key: https://developers.google.com/identity/protocols/oauth2/service-account#httprest
+import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Herald, basic, assertAccepted } from '../support/herald.mjs';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Herald, basic, assertAccepted, runCli, sleep } from '../support/herald.mjs';
 import { Receiver } from '../support/receiver.mjs';
 import { FakeRbm } from '../support/fakes/rbm.mjs';
 import { fastConfig, number, sms, rcs, assertStatusWebhookV1 } from '../support/delivery.mjs';
@@ -119,4 +124,163 @@ test('unsigned or wrongly signed events get 401/403 and change nothing; inbound 
   assert.equal(inbound.channel, 'rcs');
   assert.equal(inbound.to, 'HeraldRCS');
   assert.equal(inbound.text, 'STOP');
+});
+
+describe('access tokens minted from a service-account key (service_account_key_file)', () => {
+  const EMAIL = 'herald-rbm@herald-test.iam.gserviceaccount.com';
+  let keys;
+  let dir;
+  let keyFile;
+  let fakeSa;
+  let rxSa;
+  let heraldSa;
+  let authSa;
+
+  const connector = (extra) => ({ type: 'rbm', api_base: fakeSa.base, agent_id: AGENT, sender_id: 'HeraldRCS', client_token: CLIENT_TOKEN, ...extra });
+  const writeKey = (name, fields) => {
+    const path = join(dir, name);
+    writeFileSync(path, typeof fields === 'string' ? fields : JSON.stringify(fields, null, 2));
+    return path;
+  };
+  const keyJson = (overrides = {}) => ({
+    type: 'service_account', project_id: 'herald-test', private_key_id: '0123456789abcdef', private_key: keys.privateKey,
+    client_email: EMAIL, client_id: '100000000000000000001', auth_uri: 'https://accounts.google.com/o/oauth2/auth',
+    token_uri: fakeSa.tokenUri, ...overrides,
+  });
+  const acceptSa = async (body) => assertAccepted(await heraldSa.post(authSa, body));
+  const bearer = (req) => req.headers.authorization;
+
+  before(async () => {
+    keys = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+    dir = mkdtempSync(join(tmpdir(), 'herald-rbm-sa-'));
+    fakeSa = await FakeRbm.start({ clientToken: CLIENT_TOKEN, agentId: AGENT, publicKey: keys.publicKey, clientEmail: EMAIL });
+    keyFile = writeKey('service-account.json', keyJson());
+    rxSa = await Receiver.start();
+    heraldSa = new Herald({
+      config: fastConfig({ routes: { rcs: ['rbm'] }, connectors: { rbm: connector({ service_account_key_file: keyFile }) } }),
+    });
+    // Debug logging, so the check that no token or key reaches the logs covers every line.
+    await heraldSa.start({ replaceArgs: true, args: ['--listen', '127.0.0.1:0', '--data-dir', heraldSa.dataDir, '--config', heraldSa.configPath, '--log-level', 'debug'] });
+    fakeSa.webhookUrl = `${heraldSa.base}/providers/rbm/events`;
+    const appSa = await heraldSa.createApp('rcs-sa', { statusUrl: rxSa.url('/status'), inboundUrl: rxSa.url('/inbound') });
+    rxSa.addSecret(appSa);
+    authSa = basic(appSa);
+  });
+
+  after(async () => {
+    await heraldSa?.close({ graceful: true });
+    await rxSa?.close();
+    await fakeSa?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a token is minted with a signed assertion and used; concurrent sends share it', { timeout: 30_000 }, async () => {
+    const tos = [number(), number(), number(), number()];
+    const accepted = await Promise.all(tos.map((to) => acceptSa(rcs(to, { text: 'Hi SA' }))));
+    for (const { message_uuid: uuid } of accepted) await rxSa.waitForStatuses(uuid, ['submitted', 'delivered', 'read'], 10_000);
+    assert.deepEqual(fakeSa.tokenAnswers.map((a) => a.status), [200], 'one token request, accepted');
+    const [req] = fakeSa.tokenRequests();
+    assert.equal(req.headers['content-type'], 'application/x-www-form-urlencoded');
+    assert.deepEqual(Object.keys(fakeSa.lastClaims).sort(), ['aud', 'exp', 'iat', 'iss', 'scope']);
+    for (const to of tos) {
+      const sends = fakeSa.requestsTo(to);
+      assert.equal(sends.length, 1);
+      assert.equal(bearer(sends[0]), `Bearer ${fakeSa.tokenAnswers[0].token}`);
+    }
+  });
+
+  test('a token RBM refuses (401) is refreshed once and the send retried; a second 401 is retryable, not rejected', { timeout: 30_000 }, async () => {
+    fakeSa.tokenLifetimeS = 2; // the next tokens live 2 s (Herald uses them for 1 s)
+    fakeSa.revokeTokens();
+    const before = fakeSa.tokenRequests().length;
+    const to = number();
+    const { message_uuid: uuid } = await acceptSa(rcs(to));
+    await rxSa.waitForStatuses(uuid, ['submitted'], 10_000);
+    const sends = fakeSa.requestsTo(to);
+    assert.equal(sends.length, 2, 'the refused send, then the retry');
+    assert.equal(fakeSa.tokenRequests().length, before + 1, 'one refresh');
+    assert.notEqual(bearer(sends[0]), bearer(sends[1]));
+    assert.equal(bearer(sends[1]), `Bearer ${fakeSa.tokenAnswers.at(-1).token}`);
+
+    // RBM refusing every token: one refresh per send attempt, each attempt retryable; after
+    // engine.send_attempts (3) the message is undeliverable (1100), never rejected.
+    const refused = number();
+    fakeSa.unauthorized.add(refused);
+    const tokensBefore = fakeSa.tokenRequests().length;
+    const { message_uuid: refusedUuid } = await acceptSa(rcs(refused));
+    const [undeliverable] = await rxSa.waitForStatuses(refusedUuid, ['undeliverable'], 15_000);
+    assertStatusWebhookV1(undeliverable, { message_uuid: refusedUuid, error: 1100 });
+    assert.equal(fakeSa.requestsTo(refused).length, 6, 'two requests per attempt');
+    assert.equal(fakeSa.tokenRequests().length, tokensBefore + 3, 'one refresh per attempt');
+  });
+
+  test('an expiring token is refreshed before RBM would refuse it', { timeout: 30_000 }, async () => {
+    const first = number();
+    const a = await acceptSa(rcs(first));
+    await rxSa.waitForStatuses(a.message_uuid, ['submitted'], 10_000);
+    const tokensBefore = fakeSa.tokenRequests().length;
+    await sleep(1300); // past Herald's refresh point (half of the 2 s lifetime), before the fake's expiry
+    const to = number();
+    const { message_uuid: uuid } = await acceptSa(rcs(to));
+    await rxSa.waitForStatuses(uuid, ['submitted'], 10_000);
+    assert.equal(fakeSa.tokenRequests().length, tokensBefore + 1, 'a new token');
+    const sends = fakeSa.requestsTo(to);
+    assert.equal(sends.length, 1, 'no 401 on the way');
+    assert.equal(bearer(sends[0]), `Bearer ${fakeSa.tokenAnswers.at(-1).token}`);
+    assert.notEqual(bearer(sends[0]), bearer(fakeSa.requestsTo(first)[0]));
+  });
+
+  test('token endpoint down: the send is retryable (never rejected) and goes out once a token can be had', { timeout: 30_000 }, async () => {
+    await sleep(1300); // the cached token is due for refresh
+    fakeSa.tokenDown = true;
+    const tokensBefore = fakeSa.tokenRequests().length;
+    const to = number();
+    const { message_uuid: uuid } = await acceptSa(rcs(to));
+    // Resolved as the token request arrives (before the fake answers it 503); the engine's
+    // retry, 50 ms later, finds the endpoint up again.
+    await fakeSa.waitFor((f) => f.tokenRequests().length > tokensBefore, 10_000, 'a token request');
+    fakeSa.tokenDown = false;
+    await fakeSa.waitFor((f) => f.tokenAnswers.some((t) => t.status === 503), 10_000, 'the 503');
+    assert.equal(fakeSa.requestsTo(to).length, 0, 'nothing sent without a token');
+    await rxSa.waitForStatuses(uuid, ['submitted', 'delivered', 'read'], 15_000);
+    assert.ok(!rxSa.statuses(uuid).includes('rejected'));
+    assert.equal(fakeSa.requestsTo(to).length, 1);
+    assert.equal(bearer(fakeSa.requestsTo(to)[0]), `Bearer ${fakeSa.tokenAnswers.at(-1).token}`);
+  });
+
+  test('neither the key nor any token appears in the logs', () => {
+    const logs = heraldSa.stdout + heraldSa.stderr;
+    assert.match(logs, /cannot get an access token/, 'the token failure was logged (debug level is on)');
+    for (const t of fakeSa.tokenAnswers.filter((a) => a.token)) assert.ok(!logs.includes(t.token), 'token in the logs');
+    const keyBody = keys.privateKey.split('\n')[5];
+    assert.ok(keyBody && !logs.includes(keyBody), 'private key in the logs');
+  });
+
+  test('a bad key file stops the start (exit 2) with a precise message that does not quote the key', { timeout: 60_000 }, async () => {
+    const notPem = 'SECRET-' + 'x'.repeat(40);
+    const cases = [
+      [{ service_account_key_file: join(dir, 'missing.json') },
+        `connectors.rbm.service_account_key_file: cannot be read (${join(dir, 'missing.json')})`],
+      [{ service_account_key_file: writeKey('not-json.json', 'not json') },
+        `connectors.rbm.service_account_key_file: is not a JSON object (${join(dir, 'not-json.json')})`],
+      [{ service_account_key_file: writeKey('no-email.json', keyJson({ client_email: undefined })) },
+        `connectors.rbm.service_account_key_file: has no client_email (${join(dir, 'no-email.json')})`],
+      [{ service_account_key_file: writeKey('bad-pem.json', keyJson({ private_key: notPem })) },
+        `connectors.rbm.service_account_key_file: private_key is not a PEM RSA private key (${join(dir, 'bad-pem.json')})`],
+      [{ service_account_key_file: keyFile, access_token: 'ya29.static' },
+        'connectors.rbm.service_account_key_file: give exactly one of access_token and service_account_key_file'],
+      [{}, 'connectors.rbm.service_account_key_file: give exactly one of access_token and service_account_key_file'],
+    ];
+    for (const [extra, message] of cases) {
+      const h = new Herald({ config: fastConfig({ routes: { rcs: ['rbm'] }, connectors: { rbm: connector(extra) } }) });
+      try {
+        const r = await runCli(['serve', '--listen', '127.0.0.1:0', '--data-dir', h.dataDir, '--config', h.configPath], { timeout: 20_000 });
+        assert.equal(r.code, 2, `${h.configText} -> exit ${r.code}\n${r.stderr}`);
+        assert.ok(r.stderr.includes(message), `expected ${message} in:\n${r.stderr}`);
+        assert.ok(!r.stderr.includes('SECRET-') && !r.stderr.includes('PRIVATE KEY'), `the key is not quoted:\n${r.stderr}`);
+      } finally {
+        await h.close();
+      }
+    }
+  });
 });

@@ -10,6 +10,9 @@
 //   smsc.rule('447700900003', { drop: true })   // first submit: connection dropped, no resp
 //   smsc.dropAll()                       // drop every connection now
 //   await smsc.mo({ from, to, text })    // a mobile-originated deliver_sm (GSM-7 or UCS-2)
+//   await smsc.mo({ from, to, text, udh: [0x00, 0x03, ref, total, seq] })  // one part of a
+//                                        // concatenated MO: UDH (esm_class 0x40) before the text
+//   await smsc.mo({ from, to, text, sar: { ref, total, seq } })  // the same with the SAR TLVs
 //   await smsc.waitFor(() => smsc.submits.length === 3, 5000, 'three submits')
 //
 // Receipts: for every accepted submit_sm with registered_delivery & 1, a deliver_sm with
@@ -242,12 +245,18 @@ export class Smsc {
 
   // A mobile-originated message to the first receiving session (of `systemId` if given).
   // Resolves with the deliver_sm_resp command_status.
-  mo({ from, to, text, ucs2 = false, systemId } = {}) {
+  // `udh`: the information elements (without the length octet) to put before the text, with
+  // esm_class 0x40; `sar`: {ref, total, seq} as sar_msg_ref_num / sar_total_segments /
+  // sar_segment_seqnum TLVs.
+  mo({ from, to, text, ucs2 = false, systemId, udh, sar } = {}) {
     const target = this.receivers().find((s) => !systemId || s.systemId === systemId);
     if (!target) return Promise.reject(new Error('smsc: no bound session to send an MO to'));
-    const short_message = ucs2 ? Buffer.from(text, 'utf16le').swap16() : Buffer.from(text, 'latin1');
+    let short_message = ucs2 ? Buffer.from(text, 'utf16le').swap16() : Buffer.from(text, 'latin1');
+    if (udh) short_message = Buffer.concat([Buffer.from([udh.length, ...udh]), short_message]);
+    const fields = { source_addr: from, destination_addr: to, esm_class: udh ? 0x40 : 0, data_coding: ucs2 ? 8 : 0, short_message };
+    if (sar) Object.assign(fields, { sar_msg_ref_num: sar.ref, sar_total_segments: sar.total, sar_segment_seqnum: sar.seq });
     return new Promise((resolve) => {
-      target.deliver_sm({ source_addr: from, destination_addr: to, esm_class: 0, data_coding: ucs2 ? 8 : 0, short_message }, (resp) => {
+      target.deliver_sm(fields, (resp) => {
         this.deliverResps.push({ kind: 'mo', command_status: resp.command_status });
         this.notify();
         resolve(resp.command_status);

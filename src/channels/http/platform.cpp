@@ -57,13 +57,16 @@ asio::awaitable<SendOutcome> PlatformConnector::Send(OutboundSend message) {
   ProviderRequest request = std::move(std::get<ProviderRequest>(built));
   net::HttpClientResponse response = co_await Exchange(context_.http, std::move(request));
   SendOutcome outcome = ClassifySend(message, response);
-  if (outcome.kind != SendOutcome::Kind::kSubmitted) {
-    spdlog::info("{} {}: message {} to {}: {} ({})", platform(), name_, message.message_uuid,
-                 MaskAddress(message.to),
-                 outcome.kind == SendOutcome::Kind::kRejected ? "rejected" : "retryable",
-                 SanitizeForLog(outcome.error_detail));
-  }
+  LogSendOutcome(message, outcome);
   co_return outcome;
+}
+
+void PlatformConnector::LogSendOutcome(const OutboundSend& m, const SendOutcome& outcome) const {
+  if (outcome.kind == SendOutcome::Kind::kSubmitted) return;
+  spdlog::info("{} {}: message {} to {}: {} ({})", platform(), name_, m.message_uuid,
+               MaskAddress(m.to),
+               outcome.kind == SendOutcome::Kind::kRejected ? "rejected" : "retryable",
+               SanitizeForLog(outcome.error_detail));
 }
 
 asio::awaitable<bool> PlatformConnector::Revoke(std::string provider_message_id) {

@@ -77,10 +77,14 @@ class PlatformConnector : public Connector {
   // The callback base for this connector: public_base_url() + "/providers/" + name.
   std::string CallbackBase() const;
   int64_t NowMs() const;
-
- private:
+  // One request through `client` (nullptr: a kConnect failure), for platforms that override
+  // Send() (RBM adds a bearer token it fetched first).
   static boost::asio::awaitable<net::HttpClientResponse> Exchange(net::HttpClient* client,
                                                                   ProviderRequest request);
+  // The log line Send() writes for an outcome that is not kSubmitted.
+  void LogSendOutcome(const OutboundSend& m, const SendOutcome& outcome) const;
+
+ private:
 
   const std::string name_;
   const ConnectorContext context_;

@@ -1,9 +1,14 @@
 #include "channels/http/rbm.hpp"
 
+#include <fstream>
+#include <sstream>
+
 #include <boost/json/serialize.hpp>
+#include <spdlog/spdlog.h>
 
 #include "auth/jwt.hpp"
 #include "channels/http/common.hpp"
+#include "core/log.hpp"
 
 namespace herald::channels::http {
 
@@ -11,7 +16,8 @@ namespace json = boost::json;
 
 const std::vector<std::string_view>& RbmKeys() {
   static const std::vector<std::string_view> keys = {
-      "api_base", "agent_id", "access_token", "client_token", "sender_id", "application_id"};
+      "api_base",  "agent_id",       "access_token", "service_account_key_file",
+      "client_token", "sender_id", "application_id"};
   return keys;
 }
 
@@ -20,7 +26,24 @@ Result<RbmConfig> ParseRbmConfig(const std::string& name, const toml::table& set
   RbmConfig c;
   HERALD_ASSIGN_OR_RETURN(c.api_base, s.BaseUrl("api_base", c.api_base));
   HERALD_ASSIGN_OR_RETURN(c.agent_id, s.String("agent_id", ""));
-  HERALD_ASSIGN_OR_RETURN(c.access_token, s.Secret("access_token"));
+  if (s.Has("access_token") == s.Has("service_account_key_file")) {
+    return s.Fail("service_account_key_file",
+                  "give exactly one of access_token and service_account_key_file");
+  }
+  if (s.Has("access_token")) {
+    HERALD_ASSIGN_OR_RETURN(c.access_token, s.Secret("access_token"));
+  } else {
+    HERALD_ASSIGN_OR_RETURN(std::string path, s.String("service_account_key_file"));
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return s.Fail("service_account_key_file", "cannot be read (" + path + ")");
+    std::ostringstream text;
+    text << in.rdbuf();
+    auto key = ParseServiceAccountKey(text.str());
+    if (!key) {
+      return s.Fail("service_account_key_file", key.error().message + " (" + path + ")");
+    }
+    c.service_account = std::move(*key);
+  }
   HERALD_ASSIGN_OR_RETURN(c.client_token, s.Secret("client_token", 8));
   HERALD_ASSIGN_OR_RETURN(c.sender_id, s.String("sender_id", c.agent_id));
   HERALD_ASSIGN_OR_RETURN(c.application_id, s.String("application_id", ""));
@@ -132,7 +155,46 @@ std::string TrafficType(std::string category) {
 }  // namespace
 
 RbmConnector::RbmConnector(std::string name, RbmConfig config, const ConnectorContext& context)
-    : PlatformConnector(std::move(name), context), config_(std::move(config)) {}
+    : PlatformConnector(std::move(name), context), config_(std::move(config)) {
+  if (config_.service_account) {
+    tokens_ = std::make_unique<GoogleTokenSource>(context.executor, context.http, context.clock,
+                                                  *config_.service_account,
+                                                  std::string(kRbmScope), this->name());
+  }
+}
+
+boost::asio::awaitable<SendOutcome> RbmConnector::Send(OutboundSend message) {
+  if (tokens_ == nullptr) {
+    SendOutcome outcome = co_await PlatformConnector::Send(std::move(message));
+    co_return outcome;
+  }
+  std::variant<ProviderRequest, SendOutcome> built = BuildSend(message);
+  if (auto* decided = std::get_if<SendOutcome>(&built)) co_return std::move(*decided);
+  const ProviderRequest request = std::move(std::get<ProviderRequest>(built));
+  std::string refused;  // the token RBM answered 401 to, once
+  for (;;) {
+    std::string stale = refused;
+    Result<std::string> token = co_await tokens_->Get(std::move(stale));
+    if (!token) {
+      std::optional<int64_t> retry_after;
+      if (token.error().retry_after) retry_after = token.error().retry_after->count();
+      SendOutcome outcome = Retryable("RBM access token: " + token.error().message, retry_after);
+      LogSendOutcome(message, outcome);
+      co_return outcome;
+    }
+    ProviderRequest attempt = request;
+    attempt.headers.emplace_back("Authorization", "Bearer " + *token);
+    net::HttpClientResponse response = co_await Exchange(context().http, std::move(attempt));
+    if (response.status == 401 && refused.empty()) {
+      spdlog::info("rbm {}: RBM refused the access token (HTTP 401): getting a new one", name());
+      refused = std::move(*token);
+      continue;
+    }
+    SendOutcome outcome = ClassifySend(message, response);
+    LogSendOutcome(message, outcome);
+    co_return outcome;
+  }
+}
 
 std::variant<ProviderRequest, SendOutcome> RbmConnector::BuildSend(const OutboundSend& m) const {
   auto payload = ParseObject(m.payload_json).value_or(json::object());
@@ -194,7 +256,10 @@ std::variant<ProviderRequest, SendOutcome> RbmConnector::BuildSend(const Outboun
   r.url = config_.api_base + "/v1/phones/+" + digits +
           "/agentMessages?messageId=" + UrlEncode(m.message_uuid);
   if (!config_.agent_id.empty()) r.url += "&agentId=" + UrlEncode(config_.agent_id);
-  r.headers.emplace_back("Authorization", "Bearer " + config_.access_token);
+  // With a service account, Send() adds the bearer token it got.
+  if (!config_.access_token.empty()) {
+    r.headers.emplace_back("Authorization", "Bearer " + config_.access_token);
+  }
   r.body = json::serialize(message);
   return r;
 }

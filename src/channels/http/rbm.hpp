@@ -2,8 +2,10 @@
 //
 // Send (https://developers.google.com/business-communications/rcs-business-messaging/reference/rest/v1/phones.agentMessages/create):
 //   POST {api_base}/v1/phones/+{to}/agentMessages?messageId={message uuid}[&agentId=..],
-//   Authorization: Bearer {access_token} (a static OAuth token: refreshing service-account
-//   tokens is not built in yet), body an AgentMessage
+//   Authorization: Bearer {token}: either the static `access_token`, or one minted from the
+//   service-account key file `service_account_key_file` (google_oauth.hpp: cached, refreshed
+//   before it expires and once more when RBM answers 401; a token endpoint failure makes the
+//   send retryable), body an AgentMessage
 //   (https://developers.google.com/business-communications/rcs-business-messaging/reference/rest/v1/phones.agentMessages):
 //   text -> contentMessage.text (+ suggestions); image/video/file -> contentMessage.contentInfo
 //   {fileUrl}; card -> richCard.standaloneCard {cardOrientation, thumbnailImageAlignment,
@@ -25,6 +27,10 @@
 //   senderPhoneNumber to sender_id.
 #pragma once
 
+#include <memory>
+#include <optional>
+
+#include "channels/http/google_oauth.hpp"
 #include "channels/http/platform.hpp"
 
 namespace herald::channels::http {
@@ -32,7 +38,10 @@ namespace herald::channels::http {
 struct RbmConfig {
   std::string api_base = "https://rcsbusinessmessaging.googleapis.com";
   std::string agent_id;      // optional: sent as agentId
+  // Exactly one of the two: a static OAuth token, or a service-account key (read and checked
+  // at start-up from service_account_key_file) to mint tokens with.
   std::string access_token;  // secret
+  std::optional<ServiceAccountKey> service_account;  // secret (the private key)
   std::string client_token;  // secret: webhook verification
   std::string sender_id;     // Herald's `from` for this agent (inbound matching); default agent_id
   std::string application_id;  // optional: owner of inbound messages
@@ -43,8 +52,12 @@ Result<RbmConfig> ParseRbmConfig(const std::string& name, const toml::table& set
 
 class RbmConnector final : public PlatformConnector {
  public:
+  // With a service account, context.executor must be valid (the token source's strand).
   RbmConnector(std::string name, RbmConfig config, const ConnectorContext& context);
 
+  // With a service account: gets a token first (retryable if none can be had), sends, and on
+  // a 401 refreshes the token once and sends again. Otherwise PlatformConnector::Send().
+  boost::asio::awaitable<SendOutcome> Send(OutboundSend message) override;
   std::variant<ProviderRequest, SendOutcome> BuildSend(const OutboundSend& m) const override;
   SendOutcome ClassifySend(const OutboundSend& m, const net::HttpClientResponse& r) const override;
   CallbackPlan PlanCallback(const net::HttpRequest& r) const override;
@@ -52,6 +65,7 @@ class RbmConnector final : public PlatformConnector {
 
  private:
   const RbmConfig config_;
+  std::unique_ptr<GoogleTokenSource> tokens_;  // with a service account only
 };
 
 }  // namespace herald::channels::http

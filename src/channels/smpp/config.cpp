@@ -71,6 +71,7 @@ const std::vector<std::string_view>& ConfigKeys() {
       "dest_ton",     "dest_npi",       "registered_delivery",
       "throttle_backoff_ms", "response_timeout_ms", "send_timeout_ms",
       "submit_id_format", "receipt_id_format",
+      "mo_reassembly_timeout_ms", "mo_reassembly_max_messages",
   };
   return keys;
 }
@@ -124,6 +125,10 @@ Result<SmppConfig> ParseConfig(const std::string& name, const toml::table& t) {
   if (st) c.send_timeout_ms = static_cast<int>(*st);
   HERALD_ASSIGN_OR_RETURN(c.submit_id_format, p.Format("submit_id_format"));
   HERALD_ASSIGN_OR_RETURN(c.receipt_id_format, p.Format("receipt_id_format"));
+  HERALD_ASSIGN_OR_RETURN(auto mt, p.Int("mo_reassembly_timeout_ms", 100, 3600000));
+  if (mt) c.mo_reassembly_timeout_ms = static_cast<int>(*mt);
+  HERALD_ASSIGN_OR_RETURN(auto mm, p.Int("mo_reassembly_max_messages", 1, 1000000));
+  if (mm) c.mo_reassembly_max_messages = static_cast<int>(*mm);
   return c;
 }
 

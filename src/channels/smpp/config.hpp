@@ -38,6 +38,10 @@ struct SmppConfig {
                                     // for this long returns a retryable failure
   IdFormat submit_id_format = IdFormat::kString;
   IdFormat receipt_id_format = IdFormat::kString;
+  // Concatenated mobile-originated SMS (reassembly.hpp): how long the parts of an unfinished
+  // message are held after its first part, and how many unfinished messages at most.
+  int mo_reassembly_timeout_ms = 60000;
+  int mo_reassembly_max_messages = 10000;
 };
 
 // Every key a smpp connector table may hold (the factory checks the names).

@@ -56,6 +56,8 @@ response_timeout_ms = 2000
 send_timeout_ms = 9000
 submit_id_format = "hex"
 receipt_id_format = "decimal"
+mo_reassembly_timeout_ms = 5000
+mo_reassembly_max_messages = 20
 )"));
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_FALSE(c->transceiver);
@@ -66,6 +68,8 @@ receipt_id_format = "decimal"
   EXPECT_EQ(c->registered_delivery, 0);
   EXPECT_EQ(c->submit_id_format, IdFormat::kHex);
   EXPECT_EQ(c->receipt_id_format, IdFormat::kDecimal);
+  EXPECT_EQ(c->mo_reassembly_timeout_ms, 5000);
+  EXPECT_EQ(c->mo_reassembly_max_messages, 20);
 }
 
 TEST(SmppConfigTest, PreciseErrors) {
@@ -85,6 +89,10 @@ TEST(SmppConfigTest, PreciseErrors) {
   EXPECT_EQ(ErrorOf(base + "windw = 3"), "connectors.smsc.windw: unknown key for a smpp connector");
   EXPECT_EQ(ErrorOf(base + "receipt_id_format = \"octal\""),
             "connectors.smsc.receipt_id_format: must be \"string\", \"hex\" or \"decimal\"");
+  EXPECT_EQ(ErrorOf(base + "mo_reassembly_timeout_ms = 50"),
+            "connectors.smsc.mo_reassembly_timeout_ms: must be an integer between 100 and 3600000");
+  EXPECT_EQ(ErrorOf(base + "mo_reassembly_max_messages = 0"),
+            "connectors.smsc.mo_reassembly_max_messages: must be an integer between 1 and 1000000");
   EXPECT_EQ(ErrorOf(base + "source_ton = 9"),
             "connectors.smsc.source_ton: must be an integer between 0 and 6");
   EXPECT_EQ(ErrorOf("type = \"smpp\"\nhost = \"h\"\nport = 1\nsystem_id = \"\""),

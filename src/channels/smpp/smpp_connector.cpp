@@ -27,6 +27,7 @@
 
 #include "channels/smpp/mapping.hpp"
 #include "channels/smpp/pdu.hpp"
+#include "channels/smpp/reassembly.hpp"
 #include "channels/smpp/text.hpp"
 #include "core/log.hpp"
 
@@ -112,12 +113,17 @@ struct SmppConnector::Impl : std::enable_shared_from_this<SmppConnector::Impl> {
       : name(std::move(n)),
         config(std::move(c)),
         strand(asio::make_strand(ctx.executor)),
-        sink(ctx.sink) {}
+        sink(ctx.sink),
+        clock(ctx.clock != nullptr ? ctx.clock : &SystemClock::Instance()),
+        reassembler(static_cast<size_t>(config.mo_reassembly_max_messages),
+                    config.mo_reassembly_timeout_ms),
+        sweep(strand) {}
 
   const std::string name;
   const SmppConfig config;
   Strand strand;
   ProviderEventSink* sink;
+  const Clock* clock;
 
   // Strand-only state.
   bool started = false;
@@ -133,6 +139,11 @@ struct SmppConnector::Impl : std::enable_shared_from_this<SmppConnector::Impl> {
   std::unordered_map<std::string, std::string> secondary;
   std::deque<std::string> secondary_order;
   uint64_t ambiguous_submits = 0;
+  // Parts of concatenated MO messages (acknowledged, held in memory until the message is
+  // whole or times out), and the incomplete ones waiting to be recorded.
+  MoReassembler reassembler;
+  std::deque<MoMessage> incomplete;
+  asio::steady_timer sweep;  // the reassembly timeout loop sleeps here
 
   uint32_t NextSeq() {
     const uint32_t s = next_seq;
@@ -487,12 +498,102 @@ struct SmppConnector::Impl : std::enable_shared_from_this<SmppConnector::Impl> {
     if (c->deliver_in_flight + 1 == kMaxDeliverInFlight) c->reader_wake.cancel();
   }
 
+  static ProviderEvent InboundEvent(const Impl& self, const MoMessage& m) {
+    ProviderEvent ev;
+    ev.connector = self.name;
+    ev.status = "inbound";
+    ev.channel = "sms";
+    ev.from = m.source;
+    ev.to = m.destination;
+    ev.inbound_text = m.text;
+    return ev;
+  }
+
+  // One part of a concatenated MO: held (acknowledged at once: the SMSC does not resend an
+  // acknowledged part, so it lives in memory only) until the message is whole; the part that
+  // completes it is acknowledged only once the whole message is recorded.
+  static asio::awaitable<uint32_t> RecordPart(std::shared_ptr<Impl> self, Pdu p, Concat concat) {
+    MoPart part;
+    part.source = p.sm.source_addr;
+    part.destination = p.sm.destination_addr;
+    part.concat = concat;
+    part.data_coding = p.sm.data_coding;
+    part.user_data = std::string(UserData(p));
+    MoReassembler::AddResult added = self->reassembler.Add(std::move(part), self->clock->NowMs());
+    for (MoMessage& m : added.evicted) {
+      spdlog::warn("smpp {}: {} unfinished MO messages held; the oldest, from {}, goes out with "
+                   "{} of {} parts",
+                   self->name, self->config.mo_reassembly_max_messages, MaskAddress(m.source),
+                   m.received, m.total);
+      self->incomplete.push_back(std::move(m));
+    }
+    if (!added.evicted.empty()) self->sweep.cancel();  // record them now
+    if (added.duplicate) {
+      spdlog::debug("smpp {}: duplicate MO part {}/{} from {} ignored", self->name, concat.seq,
+                    concat.total, MaskAddress(p.sm.source_addr));
+      co_return status::kOk;
+    }
+    if (!added.completed) co_return status::kOk;
+    MoMessage whole = std::move(*added.completed);
+    spdlog::debug("smpp {}: inbound SMS of {} parts from {}", self->name, whole.total,
+                  MaskAddress(whole.source));
+    ProviderEvent ev = InboundEvent(*self, whole);
+    auto r = co_await self->sink->OnProviderEvent(std::move(ev));
+    if (!r) {
+      spdlog::warn("smpp {}: inbound SMS not recorded: {}", self->name, r.error().message);
+      self->reassembler.Restore(std::move(whole), concat.seq, self->clock->NowMs());
+      co_return status::kXTAppn;  // the SMSC redelivers this part, which completes it again
+    }
+    co_return status::kOk;
+  }
+
+  // Gives up waiting for the missing parts of MO messages after mo_reassembly_timeout_ms and
+  // records what arrived (marked "[part N/M missing]"), until Stop().
+  static asio::awaitable<void> SweepLoop(std::shared_ptr<Impl> self) {
+    while (!self->stopping) {
+      for (MoMessage& m : self->reassembler.Expire(self->clock->NowMs())) {
+        spdlog::info("smpp {}: MO message from {} timed out with {} of {} parts", self->name,
+                     MaskAddress(m.source), m.received, m.total);
+        self->incomplete.push_back(std::move(m));
+      }
+      bool failed = false;
+      while (!self->incomplete.empty() && !self->stopping) {
+        ProviderEvent ev = InboundEvent(*self, self->incomplete.front());
+        auto r = co_await self->sink->OnProviderEvent(std::move(ev));
+        if (!r) {
+          spdlog::warn("smpp {}: incomplete inbound SMS not recorded (retried in 1 s): {}",
+                       self->name, r.error().message);
+          failed = true;
+          break;
+        }
+        self->incomplete.pop_front();
+      }
+      if (self->stopping) break;
+      // Sleep until the next timeout (at most 1 s, so the clock may be a fake one), or until
+      // Add() pushed out a message and cancelled the timer.
+      int64_t pause_ms = 1000;
+      if (auto next = self->reassembler.NextExpiryMs(); next && !failed) {
+        pause_ms = std::clamp<int64_t>(*next - self->clock->NowMs(), 1, 1000);
+      }
+      self->sweep.expires_after(std::chrono::milliseconds(pause_ms));
+      co_await self->sweep.async_wait(kUseTuple);
+    }
+    if (!self->incomplete.empty() || self->reassembler.unfinished() > 0) {
+      spdlog::warn("smpp {}: stopping with {} unfinished MO messages in memory; their parts are lost",
+                   self->name, self->incomplete.size() + self->reassembler.unfinished());
+    }
+  }
+
   // Records one deliver_sm; returns the deliver_sm_resp command_status.
   static asio::awaitable<uint32_t> RecordDeliver(std::shared_ptr<Impl> self, Pdu p) {
     const DeliverInfo info = ReadDeliverSm(p);
     ProviderEvent ev;
     ev.connector = self->name;
     if (!info.is_receipt) {
+      if (std::optional<Concat> concat = ReadConcat(p)) {
+        const uint32_t answer = co_await RecordPart(self, std::move(p), *concat);
+        co_return answer;
+      }
       ev.status = "inbound";
       ev.channel = "sms";
       ev.from = p.sm.source_addr;
@@ -698,6 +799,9 @@ struct SmppConnector::Impl : std::enable_shared_from_this<SmppConnector::Impl> {
     const auto on_done = [](std::exception_ptr e) {
       if (e) spdlog::error("smpp: session loop failed");
     };
+    asio::co_spawn(strand, SweepLoop(self), [](std::exception_ptr e) {
+      if (e) spdlog::error("smpp: reassembly timeout loop failed");
+    });
     if (config.transceiver) {
       asio::co_spawn(strand, RunSession(self, Role::kTransceiver), on_done);
     } else {
@@ -731,6 +835,7 @@ struct SmppConnector::Impl : std::enable_shared_from_this<SmppConnector::Impl> {
       }
     }
     tx.reset();
+    sweep.cancel();
     for (auto* t : backoff_timers) t->cancel();
     auto ws = std::move(waiters);
     waiters.clear();
