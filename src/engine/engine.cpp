@@ -542,6 +542,10 @@ class Engine::Impl {
     SendResult result;
   };
 
+  bool Trusted(const Carried& c) const {
+    return c.plan_ends == plan_ends_ && clock_.NowMs() - c.at_ms <= kCarriedFreshMs;
+  }
+
   // Failover without a commit per hop. When the connector rejects an item at once (not
   // RCS-capable, a bad number) and the plan would send the next item right away, that item
   // is sent now, before the rejection is committed; the rejection, the send and its outcome
@@ -549,13 +553,8 @@ class Engine::Impl {
   // whose rejection moves on at once (Messages failover, Dispatch); an escalation may pause
   // between rounds. The transaction checks the prediction (ChainedOutcome); a crash before
   // the commit re-drives the whole chain, the same at-least-once bound as any send in flight
-  // (decision 0008).
-  bool Trusted(const Carried& c) const {
-    return c.plan_ends == plan_ends_ && clock_.NowMs() - c.at_ms <= kCarriedFreshMs;
-  }
-
-  // `plan`: the workflow and its items as the accept committed them (ScheduleSend), used if
-  // still trusted; else they are read.
+  // (decision 0008). `plan`: the workflow and its items as the accept committed them
+  // (ScheduleSend), used if still trusted; else they are read.
   static asio::awaitable<void> ChainSynchronousRejects(Impl* self, const MessageRow* first,
                                                        std::optional<Carried> plan,
                                                        std::vector<ChainedSend>* chain) {

@@ -187,6 +187,9 @@ test('a rejection moves on at once, without waiting for the expiry', { timeout: 
   assert.equal(d.workflow[1].status, 'delivered');
   const rej = rx.events(d.workflow[0].message_uuid).find((e) => e.status === 'rejected');
   assert.equal(rej.error.code, 1330);
+  // The report is POSTed after the SMS's own webhooks: the GET can show `completed` first.
+  await rx.waitForBody((b) => b.dispatch_uuid === id && b.template === 'failover', 5000, 'final report');
+  await sleep(200);
   assert.equal(reports(id).length, 1);
 });
 
