@@ -33,6 +33,7 @@
 set -u -o pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/bench/lib.sh"
 DURATION=${DURATION:-15}
 RATE=${RATE:-10000}
 CONNS=${CONNS:-32}
@@ -56,119 +57,37 @@ PORT_NGINX=18182
 KANNEL_PORTS="13000 13001 13010 13013"
 SENDSMS_PATH='/cgi-bin/sendsms?username=bench&password=benchpw&from=12345&text=bench%20message&to=467{n:08}'
 
-log() { echo "[$(date +%T)] $*" >&2; }
-die() { log "accept_bench: $*"; exit 1; }
-
-for v in DURATION RATE CONNS OPEN_CONNS LG_THREADS IO_THREADS REPS MAX_REQ; do
-  [[ ${!v} =~ ^[0-9]+$ ]] && [ "${!v}" -gt 0 ] || die "$v must be a positive integer"
-done
+require_positive DURATION RATE CONNS OPEN_CONNS LG_THREADS IO_THREADS REPS MAX_REQ
 [ "$DURATION" -le 600 ] || die "DURATION must be <= 600"
-mkdir -p "$OUT" || die "cannot create $OUT"
-OUT=$(cd "$OUT" && pwd)
-log "results in $OUT"
+make_out
 
-# ------------------------------------------------------------------------------ processes
-declare -a PIDS=() PNAMES=()
-alive() { kill -0 "$1" 2>/dev/null; }
-remember() { PIDS+=("$1"); PNAMES+=("$2"); }
-stop_pid() {  # pid name [signal]
-  local pid=$1 name=$2 sig=${3:-TERM} i
-  alive "$pid" || return 0
-  kill -"$sig" "$pid" 2>/dev/null
-  for ((i = 0; i < 150; i++)); do alive "$pid" || return 0; sleep 0.1; done
-  kill -"$sig" "$pid" 2>/dev/null   # Kannel: a second request forces shutdown
-  for ((i = 0; i < 50; i++)); do alive "$pid" || return 0; sleep 0.1; done
-  log "WARNING: SIGKILL $name ($pid)"
-  kill -KILL "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null
-}
-cleanup() {
-  local i
-  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do stop_pid "${PIDS[$i]}" "${PNAMES[$i]}"; done
-  PIDS=(); PNAMES=()
-}
-trap cleanup EXIT
-trap 'log "interrupted"; exit 130' INT TERM
-
-port_busy() { ss -Hltn "sport = :$1" | grep -q .; }
-wait_for() {  # timeout_s pid description command...
-  local t=$1 pid=$2 what=$3 i; shift 3
-  for ((i = 0; i < t * 10; i++)); do
-    "$@" && return 0
-    alive "$pid" || { log "$what: process $pid exited"; return 1; }
-    sleep 0.1
-  done
-  log "timed out waiting for $what"; return 1
-}
-cpu_ticks() { [ -r "/proc/$1/stat" ] && sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}' || echo 0; }
-HZ=$(getconf CLK_TCK)
+# Processes (bench/lib.sh): started here, remembered by PID, stopped by PID.
+trap_cleanup
 
 # ------------------------------------------------------------------------------ build
 LOADGEN=$BUILD_DIR/bench/herald_loadgen
 TRIVIAL=$BUILD_DIR/bench/herald_trivial_server
-if [ "$BUILD" = 1 ]; then
-  log "building Release (herald, herald_loadgen, herald_trivial_server) in $BUILD_DIR"
-  if cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-       -DCMAKE_CXX_COMPILER=clang++-19 -DHERALD_BUILD_BENCHMARKS=ON -DHERALD_BUILD_TESTS=OFF \
-       > "$OUT/build.log" 2>&1; then
-    cmake --build "$BUILD_DIR" -j2 --target herald_loadgen herald_trivial_server >> "$OUT/build.log" 2>&1 \
-      || log "WARNING: building the bench tools failed (see $OUT/build.log)"
-    cmake --build "$BUILD_DIR" -j2 --target herald >> "$OUT/build.log" 2>&1 || BUILD_FAILED=1
-  else
-    BUILD_FAILED=1
-  fi
-fi
+[ "$BUILD" = 1 ] && build_release
 HERALD_NOTE=""
-if [ "${BUILD_FAILED:-0}" = 1 ]; then
-  # The current tree does not build. An older binary may still be there: measure it only when
-  # asked to (ALLOW_STALE=1), and say so in the table.
-  if [ "${ALLOW_STALE:-0}" = 1 ] && [ -x "$HERALD" ]; then
-    HERALD_NOTE="STALE HERALD BINARY: the current tree failed to build; measured $HERALD of $(date -r "$HERALD" -Is)"
-    log "WARNING: $HERALD_NOTE"
-  else
-    log "WARNING: building Herald failed (see $OUT/build.log): Herald rows will be pending (ALLOW_STALE=1 uses an existing binary)"
-    HERALD=
-  fi
-fi
-if ! [ -x "$LOADGEN" ] || ! [ -x "$TRIVIAL" ]; then
-  # The project does not configure/build yet: compile the two tools on their own (header-only
-  # Asio/Beast), so the ceiling and Kannel rows can still be measured.
-  log "compiling the bench tools standalone into $OUT/bin"
-  mkdir -p "$OUT/bin"
-  LOADGEN=$OUT/bin/herald_loadgen TRIVIAL=$OUT/bin/herald_trivial_server
-  clang++-19 -O2 -DNDEBUG -std=c++20 -o "$LOADGEN" "$ROOT/bench/loadgen.cpp" -pthread \
-    && clang++-19 -O2 -DNDEBUG -std=c++20 -o "$TRIVIAL" "$ROOT/bench/trivial_server.cpp" -pthread \
-    || die "cannot compile the bench tools"
-fi
-if [ -n "$HERALD" ] && [ -x "$HERALD" ]; then
-  cache=$(dirname "$(dirname "$(dirname "$HERALD")")")/CMakeCache.txt
-  btype=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$cache" 2>/dev/null)
-  sanit=$(sed -n 's/^HERALD_SANITIZE:[A-Z]*=//p' "$cache" 2>/dev/null)
-  if [ "$btype" != Release ] || [ -n "$sanit" ]; then
-    HERALD_NOTE="${HERALD_NOTE:+$HERALD_NOTE; }NOT A RELEASE BUILD (build type '${btype:-unknown}', sanitizers '${sanit}'): smoke test only, figures not valid"
-    log "WARNING: $HERALD_NOTE"
-  fi
-else
-  log "WARNING: no Herald binary: Herald rows will be pending"
-  HERALD=
-fi
+# The current tree does not build: an older binary is measured only with ALLOW_STALE=1, and
+# the table says so.
+[ "${BUILD_FAILED:-0}" = 1 ] && stale_herald
+# The project does not configure/build yet: the two tools compiled on their own, so the
+# ceiling and Kannel rows can still be measured.
+if ! [ -x "$LOADGEN" ] || ! [ -x "$TRIVIAL" ]; then compile_bench_tools; fi
+check_herald
 
 # ------------------------------------------------------------------------------ environment
 [ "$BUILD" = 1 ] && sleep 3   # let the compiler's load settle
-STAMP=$(date -Is)
 {
-  echo "date: $STAMP"
-  echo "host: $(uname -srm), nproc $(nproc), $(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo)"
-  echo "mem: $(awk '/MemTotal/{printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
-  grep PRETTY_NAME /etc/os-release
-  echo "compiler: $(clang++-19 --version | head -1)"
-  echo "kannel: $(dpkg-query -W -f='${Version}' kannel 2>/dev/null); $(nginx -v 2>&1 | head -1)"
-  echo "data filesystem: $(df -T "$OUT" | awk 'NR==2{print $1, $2}')"
-  echo "herald: ${HERALD:-none}${HERALD:+ (binary of $(date -r "$HERALD" -Is))} ${HERALD_NOTE}"
-  echo "herald source: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)$(git -C "$ROOT" diff --quiet HEAD -- 2>/dev/null || echo ' + uncommitted changes')"
+  env_machine mem
+  env_kannel "; $(nginx -v 2>&1 | head -1)"
+  env_data_fs
+  env_herald
+  env_source
   echo "loadgen: $LOADGEN -t $LG_THREADS; closed loop -c $CONNS; open loop -c $OPEN_CONNS at $RATE/s; $DURATION s per run; REPS $REPS"
   echo "server io threads: $IO_THREADS (herald --io-threads, ceiling --io-threads)"
-  echo "loadavg before: $(cat /proc/loadavg)"
+  env_loadavg before
 } > "$OUT/env.txt"
 cat "$OUT/env.txt" >&2
 
@@ -201,7 +120,6 @@ PY
   python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("%-22s ok/s %9.1f  p50 %7.3f  p99 %8.3f ms  ok %d/%d  errors %d  server cpu %s%%  loadgen cpu %s%%%s" % (d["label"], d["ok_rate"], d["latency_ms"]["p50"], d["latency_ms"]["p99"], d["ok"], d["completed"], d["errors"], d["server_cpu_pct"], d["loadgen_cpu_pct"], "" if d["mode"]=="closed" else "  kept_up " + str(d["kept_up"])))' "$OUT/$name.json" >&2 2>/dev/null
   sleep 2
 }
-ok_of() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ok"])' "$OUT/$1.json" 2>/dev/null || echo 0; }
 
 # ------------------------------------------------------------------------------ ceiling
 ceiling_runs() {  # rep
@@ -259,7 +177,7 @@ herald_runs() {  # kind(sms|rcs) rep
   "$HERALD" app create --name bench --data-dir "$dir" --private-key-path "$dir/bench.key" \
     > "$dir/app.json" 2> "$dir/app.err" || { log "herald app create failed: $(cat "$dir/app.err")"; return; }
   local auth
-  auth=$(python3 -c 'import json,sys,base64; a=json.load(open(sys.argv[1])); print(base64.b64encode((a["api_key"]+":"+a["api_secret"]).encode()).decode())' "$dir/app.json") \
+  auth=$(basic_auth_of "$dir/app.json") \
     || { log "cannot read the application credentials"; return; }
   local token; token=$(tr -dc 'A-Za-z0-9' < /dev/urandom | head -c 32)
   "$HERALD" serve --listen 127.0.0.1:$PORT_HERALD --data-dir "$dir" --admin-token "$token" \
@@ -290,8 +208,7 @@ herald_runs() {  # kind(sms|rcs) rep
 
 # ------------------------------------------------------------------------------ kannel
 # Adapted from ../shared/peers/kannel/run.sh: bearerbox + fakesmsc (receive-only) + smsbox on
-# 127.0.0.1, no DLR, log level warning. Never connect to the fake-SMSC port (13010) ourselves.
-status_txt() { curl -s --max-time 5 http://127.0.0.1:13000/status.txt; }
+# 127.0.0.1, no DLR, log level warning (bench/lib.sh).
 bb_backlog() {  # prints queued + store size (0 when everything reached fakesmsc)
   status_txt | awk '
     /^SMS: received/ { st=$0; sub(/.*store size /,"",st); store=st+0 }
@@ -315,72 +232,11 @@ kannel_runs() {  # store(none|file) rep
     [ -x "$b" ] || { log "$b missing (apt-get install kannel kannel-extras): kannel skipped"; return; }
   done
   for p in $KANNEL_PORTS; do port_busy "$p" && { log "port $p busy: kannel skipped"; return; }; done
-  local dir=$OUT/kannel-$store-r$rep store_lines="# store: none -- messages live in RAM only"
+  local dir=$OUT/kannel-$store-r$rep
   mkdir -p "$dir"
-  [ "$store" = file ] && store_lines="store-type = file
-store-location = \"$dir/kannel.store\"
-store-dump-freq = 10"
-  cat > "$dir/kannel.conf" <<EOF
-group = core
-admin-port = 13000
-admin-interface = "127.0.0.1"
-admin-password = benchadmin
-admin-deny-ip = "*.*.*.*"
-admin-allow-ip = "127.0.0.1"
-smsbox-port = 13001
-smsbox-interface = "127.0.0.1"
-box-deny-ip = "*.*.*.*"
-box-allow-ip = "127.0.0.1"
-log-file = "$dir/bearerbox.log"
-log-level = 2
-dlr-storage = internal
-$store_lines
-
-group = smsc
-smsc = fake
-smsc-id = fake1
-host = 127.0.0.1
-our-host = 127.0.0.1
-port = 13010
-connect-allow-ip = 127.0.0.1
-
-group = smsbox
-bearerbox-host = 127.0.0.1
-bearerbox-port = 13001
-sendsms-port = 13013
-sendsms-interface = "127.0.0.1"
-log-file = "$dir/smsbox.log"
-log-level = 2
-immediate-sendsms-reply = false
-
-group = sendsms-user
-username = bench
-password = benchpw
-max-messages = 1
-concatenation = false
-
-group = sms-service
-keyword = default
-text = "ok"
-max-messages = 0
-catch-all = true
-EOF
-  (cd "$dir" && exec /usr/sbin/bearerbox -v 3 kannel.conf > bearerbox.stdout 2>&1) &
-  local bb=$!; remember $bb bearerbox
-  wait_for 20 $bb "bearerbox :13010" port_busy 13010 || return
-  wait_for 20 $bb "bearerbox :13001" port_busy 13001 || return
-  /usr/lib/kannel/test/fakesmsc -H 127.0.0.1 -r 13010 -i 0 -m 0 -v 1 "100 200 text unused" \
-    > "$dir/fakesmsc.log" 2>&1 &
-  local fs=$!; remember $fs fakesmsc
-  (cd "$dir" && exec /usr/sbin/smsbox -v 3 kannel.conf > smsbox.stdout 2>&1) &
-  local sb=$!; remember $sb smsbox
-  smsc_online() { status_txt | grep -q 'FAKE:13010 (online'; }
-  smsbox_linked() { status_txt | grep -q 'smsbox:.*on-line'; }
-  sendsms_up() { [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 http://127.0.0.1:13013/cgi-bin/sendsms)" = 403 ]; }
-  wait_for 20 $bb "fake SMSC online" smsc_online || return
-  wait_for 20 $sb "smsbox linked" smsbox_linked || return
-  wait_for 20 $sb "sendsms answering" sendsms_up || return
-  sleep 1
+  kannel_conf "$dir" "$store" > "$dir/kannel.conf"
+  start_kannel_fake "$dir" || return
+  local bb=$KANNEL_BB fs=$KANNEL_FS sb=$KANNEL_SB
   local mode start
   for mode in closed open; do
     start=0; [ $mode = open ] && start=50000000
@@ -422,7 +278,7 @@ for rep in $(seq 1 "$REPS"); do
   fi
 done
 cleanup
-echo "loadavg after: $(cat /proc/loadavg)" >> "$OUT/env.txt"
+env_loadavg after >> "$OUT/env.txt"
 echo "batch wall time: $(( $(date +%s) - BATCH_T0 )) s" >> "$OUT/env.txt"
 
 # ------------------------------------------------------------------------------ table

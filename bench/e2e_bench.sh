@@ -57,6 +57,7 @@
 set -u -o pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/bench/lib.sh"
 DURATION=${DURATION:-15}
 CONNS=${CONNS:-32}
 REPS=${REPS:-1}
@@ -88,12 +89,7 @@ PORT_SINK=18381
 KANNEL_PORTS="13000 13001 13010 13013"
 RUNSH_PORTS="13000 13001 13010 13013 13080"
 
-log() { echo "[$(date +%T)] $*" >&2; }
-die() { log "e2e_bench: $*"; exit 1; }
-
-for v in DURATION CONNS REPS IO_THREADS LG_THREADS OPEN_CONNS MAX_REQ DRAIN_TIMEOUT STALL_S; do
-  [[ ${!v} =~ ^[0-9]+$ ]] && [ "${!v}" -gt 0 ] || die "$v must be a positive integer"
-done
+require_positive DURATION CONNS REPS IO_THREADS LG_THREADS OPEN_CONNS MAX_REQ DRAIN_TIMEOUT STALL_S
 [[ $DELIVERED_AFTER_MS =~ ^[0-9]+$ ]] || die "DELIVERED_AFTER_MS must be an integer"
 [ -z "$WEBHOOK_CONCURRENCY" ] || [[ $WEBHOOK_CONCURRENCY =~ ^[0-9]+$ ]] || die "WEBHOOK_CONCURRENCY must be an integer"
 [ "$DURATION" -le 600 ] || die "DURATION must be <= 600"
@@ -102,60 +98,12 @@ for r in $RUNS; do case $r in sms|chain|chain_open) ;; *) die "RUNS: unknown run
 for r in $CHAIN_RATES; do [[ $r =~ ^[0-9]+$ ]] && [ "$r" -gt 0 ] || die "CHAIN_RATES must be positive integers"; done
 command -v python3 > /dev/null || die "python3 is required"
 command -v curl > /dev/null || die "curl is required"
-mkdir -p "$OUT" || die "cannot create $OUT"
-OUT=$(cd "$OUT" && pwd)
-log "results in $OUT"
+make_out
 
-# ------------------------------------------------------------------------------ processes
-declare -a PIDS=() PNAMES=()
-alive() { kill -0 "$1" 2>/dev/null; }
-remember() { PIDS+=("$1"); PNAMES+=("$2"); }
-stop_pid() {  # pid name [signal]
-  local pid=$1 name=$2 sig=${3:-TERM} i
-  alive "$pid" || { wait "$pid" 2>/dev/null; return 0; }
-  kill -"$sig" "$pid" 2>/dev/null
-  for ((i = 0; i < 150; i++)); do alive "$pid" || { wait "$pid" 2>/dev/null; return 0; }; sleep 0.1; done
-  kill -"$sig" "$pid" 2>/dev/null   # Kannel: a second request forces shutdown
-  for ((i = 0; i < 50; i++)); do alive "$pid" || { wait "$pid" 2>/dev/null; return 0; }; sleep 0.1; done
-  log "WARNING: SIGKILL $name ($pid)"
-  kill -KILL "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null
-}
-cleanup() {
-  local i
-  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do stop_pid "${PIDS[$i]}" "${PNAMES[$i]}"; done
-  PIDS=(); PNAMES=()
-}
-trap cleanup EXIT
-trap 'log "interrupted"; exit 130' INT TERM
+# Processes (bench/lib.sh): started here, remembered by PID, stopped by PID.
+trap_cleanup
 
-# Listening check with ss: never connect to a port to probe it (Kannel's fake-SMSC port takes
-# any connection as an SMS centre).
-port_busy() { ss -Hltn "sport = :$1" | grep -q .; }
-ports_free() {  # timeout_s ports...: waits (bounded) for other users of the ports to finish
-  local t=$1 p i busy; shift
-  for ((i = 0; i < t; i++)); do
-    busy=""
-    for p in "$@"; do port_busy "$p" && busy="$busy $p"; done
-    [ -z "$busy" ] && return 0
-    [ "$i" = 0 ] && log "ports$busy busy (another benchmark?): waiting up to ${t}s"
-    sleep 1
-  done
-  log "ports$busy still busy"; return 1
-}
-wait_for() {  # timeout_s pid description command...
-  local t=$1 pid=$2 what=$3 i; shift 3
-  for ((i = 0; i < t * 10; i++)); do
-    "$@" && return 0
-    alive "$pid" || { log "$what: process $pid exited"; return 1; }
-    sleep 0.1
-  done
-  log "timed out waiting for $what"; return 1
-}
-cpu_ticks() { [ -r "/proc/$1/stat" ] && sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}' || echo 0; }
 sys_jiffies() { awk '/^cpu /{t=0; for (i=2;i<=NF;i++) t+=$i; print t-$5-$6, t}' /proc/stat; }
-HZ=$(getconf CLK_TCK)
-now_ms() { date +%s%3N; }
 
 TABLE_ONLY=${TABLE_ONLY:-0}
 if [ "$TABLE_ONLY" = 1 ]; then BUILD=0; KANNEL=0; RUNS=""; fi
@@ -164,52 +112,17 @@ if [ "$TABLE_ONLY" = 1 ]; then BUILD=0; KANNEL=0; RUNS=""; fi
 LOADGEN=$BUILD_DIR/bench/herald_loadgen
 TRIVIAL=$BUILD_DIR/bench/herald_trivial_server
 BUILD_FAILED=0
-if [ "$BUILD" = 1 ]; then
-  log "building Release (herald, herald_loadgen, herald_trivial_server) in $BUILD_DIR"
-  if cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-       -DCMAKE_CXX_COMPILER=clang++-19 -DHERALD_BUILD_BENCHMARKS=ON -DHERALD_BUILD_TESTS=OFF \
-       > "$OUT/build.log" 2>&1; then
-    cmake --build "$BUILD_DIR" -j2 --target herald_loadgen herald_trivial_server >> "$OUT/build.log" 2>&1 \
-      || log "WARNING: building the bench tools failed (see $OUT/build.log)"
-    cmake --build "$BUILD_DIR" -j2 --target herald >> "$OUT/build.log" 2>&1 || BUILD_FAILED=1
-  else
-    BUILD_FAILED=1
-  fi
-fi
+[ "$BUILD" = 1 ] && build_release
 if [ "$TABLE_ONLY" = 1 ]; then
   :
 elif ! [ -x "$LOADGEN" ] || ! [ -x "$TRIVIAL" ] || [ "$TRIVIAL" -ot "$ROOT/bench/trivial_server.cpp" ]; then
   # The project does not configure/build (or the bench tools are stale): compile the two tools
   # on their own (header-only Asio/Beast).
-  log "compiling the bench tools standalone into $OUT/bin"
-  mkdir -p "$OUT/bin"
-  LOADGEN=$OUT/bin/herald_loadgen TRIVIAL=$OUT/bin/herald_trivial_server
-  clang++-19 -O2 -DNDEBUG -std=c++20 -o "$LOADGEN" "$ROOT/bench/loadgen.cpp" -pthread \
-    && clang++-19 -O2 -DNDEBUG -std=c++20 -o "$TRIVIAL" "$ROOT/bench/trivial_server.cpp" -pthread \
-    || die "cannot compile the bench tools"
+  compile_bench_tools
 fi
 HERALD_NOTE=""
-if [ "$BUILD_FAILED" = 1 ]; then
-  if [ "${ALLOW_STALE:-0}" = 1 ] && [ -x "$HERALD" ]; then
-    HERALD_NOTE="STALE HERALD BINARY: the current tree failed to build; measured $HERALD of $(date -r "$HERALD" -Is)"
-    log "WARNING: $HERALD_NOTE"
-  else
-    log "WARNING: building Herald failed (see $OUT/build.log): Herald rows will be pending (ALLOW_STALE=1 uses an existing binary)"
-    HERALD=
-  fi
-fi
-if [ -n "$HERALD" ] && [ -x "$HERALD" ]; then
-  cache=$(dirname "$(dirname "$(dirname "$HERALD")")")/CMakeCache.txt
-  btype=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$cache" 2>/dev/null)
-  sanit=$(sed -n 's/^HERALD_SANITIZE:[A-Z]*=//p' "$cache" 2>/dev/null)
-  if [ "$btype" != Release ] || [ -n "$sanit" ]; then
-    HERALD_NOTE="${HERALD_NOTE:+$HERALD_NOTE; }NOT A RELEASE BUILD (build type '${btype:-unknown}', sanitizers '${sanit}'): smoke test only, figures not valid"
-    log "WARNING: $HERALD_NOTE"
-  fi
-else
-  log "WARNING: no Herald binary: Herald rows will be pending"
-  HERALD=
-fi
+[ "$BUILD_FAILED" = 1 ] && stale_herald
+check_herald
 if [ "$PERF" = 1 ] && ! command -v perf > /dev/null; then
   log "WARNING: PERF=1 but no perf (apt-get install -y linux-perf): no profile"; PERF=0
 fi
@@ -217,20 +130,16 @@ fi
 # ------------------------------------------------------------------------------ environment
 [ "$BUILD" = 1 ] && sleep 3   # let the compiler's load settle
 [ "$TABLE_ONLY" = 1 ] || {
-  echo "date: $(date -Is)"
-  echo "host: $(uname -srm), nproc $(nproc), $(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo)"
-  echo "mem: $(awk '/MemTotal/{printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
-  grep PRETTY_NAME /etc/os-release
-  echo "compiler: $(clang++-19 --version | head -1)"
-  echo "kannel: $(dpkg-query -W -f='${Version}' kannel 2>/dev/null)"
-  echo "data filesystem: $(df -T "$OUT" | awk 'NR==2{print $1, $2}')"
-  echo "herald: ${HERALD:-none}${HERALD:+ (binary of $(date -r "$HERALD" -Is))} ${HERALD_NOTE}"
-  echo "herald source: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)$(git -C "$ROOT" diff --quiet HEAD -- 2>/dev/null || echo ' + uncommitted changes')"
+  env_machine mem
+  env_kannel
+  env_data_fs
+  env_herald
+  env_source
   echo "loadgen: $LOADGEN -t $LG_THREADS; closed loop -c $CONNS for $DURATION s; chain open loop -c $OPEN_CONNS at $CHAIN_RATES /s; REPS $REPS"
   echo "herald: --io-threads $IO_THREADS, --log-level warn, simulator delivered_after_ms $DELIVERED_AFTER_MS, webhooks.per_endpoint_concurrency ${WEBHOOK_CONCURRENCY:-default (8)}"
   echo "sink: $TRIVIAL --count-statuses --io-threads 1 (answers 200)"
   [ "$PERF" = 1 ] && echo "PERF=1: perf record -g attached to Herald during the closed-loop runs: figures perturbed"
-  echo "loadavg before: $(cat /proc/loadavg)"
+  env_loadavg before
 } > "$OUT/env.txt"
 cat "$OUT/env.txt" >&2
 
@@ -245,12 +154,6 @@ try:
     print(d["delivered"]["count"], sum(v["count"] for v in d.values()))
 except Exception:
     print(-1, -1)'
-}
-start_sink() {  # name -> SINK_PID
-  ports_free 30 "$PORT_SINK" || return 1
-  "$TRIVIAL" --listen 127.0.0.1:$PORT_SINK --io-threads 1 --count-statuses > "$OUT/$1.sink.out" 2>&1 &
-  SINK_PID=$!; remember $SINK_PID sink
-  wait_for 10 $SINK_PID "sink" grep -qs listening "$OUT/$1.sink.out"
 }
 # Waits (bounded: DRAIN_TIMEOUT s in all, STALL_S s without progress) until the sink counted
 # at least $2 `delivered` and $3 webhooks in all. Writes the outcome to $OUT/$1.drain.json.
@@ -279,7 +182,6 @@ run_load() {
   python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("%-24s accepted/s %9.1f  p50 %7.3f  p99 %8.3f ms  ok %d/%d  errors %d%s" % (d["label"], d["ok_rate"], d["latency_ms"]["p50"], d["latency_ms"]["p99"], d["ok"], d["completed"], d["errors"], "" if d["mode"]=="closed" else "  kept_up " + str(d["kept_up"])))' "$OUT/$name.json" >&2 2>/dev/null \
     || log "WARNING: $name produced no JSON"
 }
-ok_of() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ok"])' "$OUT/$1.json" 2>/dev/null || echo 0; }
 
 # perf_start NAME PID -> PERF_PID (or empty)
 PERF_PID=""
@@ -332,7 +234,7 @@ herald_run() {  # kind(sms|chain|chain_open) rep [rate]
     --data-dir "$dir" --private-key-path "$dir/k" > "$dir/app.json" 2> "$dir/app.err" \
     || { log "herald app create failed: $(cat "$dir/app.err")"; stop_pid $SINK_PID sink; return; }
   local auth
-  auth=$(python3 -c 'import json,sys,base64; a=json.load(open(sys.argv[1])); print(base64.b64encode((a["api_key"]+":"+a["api_secret"]).encode()).decode())' "$dir/app.json") \
+  auth=$(basic_auth_of "$dir/app.json") \
     || { log "cannot read the application credentials"; stop_pid $SINK_PID sink; return; }
   {
     if [ -n "$WEBHOOK_CONCURRENCY" ]; then
@@ -447,8 +349,7 @@ PY
 # ------------------------------------------------------------------------------ kannel
 # Adapted from ../shared/peers/kannel/run.sh, driven by herald_loadgen: bearerbox + fakesmsc
 # (receive-only) + smsbox on 127.0.0.1, store-type=file, DLR mask 31 with the DLR callbacks to
-# the sink. Never connect to the fake-SMSC port (13010) ourselves.
-status_txt() { curl -s --max-time 5 http://127.0.0.1:13000/status.txt; }
+# the sink (bench/lib.sh). Never connect to the fake-SMSC port (13010) ourselves.
 bb_sent() {  # messages bearerbox has sent to the SMS centre (as run.sh counts them)
   status_txt | awk '/^SMS: received/ { s=$0; sub(/.*sent /,"",s); split(s,a," "); print a[1]+0; exit }'
 }
@@ -461,69 +362,9 @@ kannel_run() {  # rep
   start_sink "$name" || return
   local dir=$OUT/kannel-r$rep
   mkdir -p "$dir"
-  cat > "$dir/kannel.conf" <<EOF
-group = core
-admin-port = 13000
-admin-interface = "127.0.0.1"
-admin-password = benchadmin
-admin-deny-ip = "*.*.*.*"
-admin-allow-ip = "127.0.0.1"
-smsbox-port = 13001
-smsbox-interface = "127.0.0.1"
-box-deny-ip = "*.*.*.*"
-box-allow-ip = "127.0.0.1"
-log-file = "$dir/bearerbox.log"
-log-level = 2
-dlr-storage = internal
-store-type = file
-store-location = "$dir/kannel.store"
-store-dump-freq = 10
-
-group = smsc
-smsc = fake
-smsc-id = fake1
-host = 127.0.0.1
-our-host = 127.0.0.1
-port = 13010
-connect-allow-ip = 127.0.0.1
-
-group = smsbox
-bearerbox-host = 127.0.0.1
-bearerbox-port = 13001
-sendsms-port = 13013
-sendsms-interface = "127.0.0.1"
-log-file = "$dir/smsbox.log"
-log-level = 2
-immediate-sendsms-reply = false
-
-group = sendsms-user
-username = bench
-password = benchpw
-max-messages = 1
-concatenation = false
-
-group = sms-service
-keyword = default
-text = "ok"
-max-messages = 0
-catch-all = true
-EOF
-  (cd "$dir" && exec /usr/sbin/bearerbox -v 3 kannel.conf > bearerbox.stdout 2>&1) &
-  local bb=$!; remember $bb bearerbox
-  wait_for 20 $bb "bearerbox :13010" port_busy 13010 || { cleanup; return; }
-  wait_for 20 $bb "bearerbox :13001" port_busy 13001 || { cleanup; return; }
-  /usr/lib/kannel/test/fakesmsc -H 127.0.0.1 -r 13010 -i 0 -m 0 -v 1 "100 200 text unused" \
-    > "$dir/fakesmsc.log" 2>&1 &
-  local fs=$!; remember $fs fakesmsc
-  (cd "$dir" && exec /usr/sbin/smsbox -v 3 kannel.conf > smsbox.stdout 2>&1) &
-  local sb=$!; remember $sb smsbox
-  smsc_online() { status_txt | grep -q 'FAKE:13010 (online'; }
-  smsbox_linked() { status_txt | grep -q 'smsbox:.*on-line'; }
-  sendsms_up() { [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 http://127.0.0.1:13013/cgi-bin/sendsms)" = 403 ]; }
-  wait_for 20 $bb "fake SMSC online" smsc_online || { cleanup; return; }
-  wait_for 20 $sb "smsbox linked" smsbox_linked || { cleanup; return; }
-  wait_for 20 $sb "sendsms answering" sendsms_up || { cleanup; return; }
-  sleep 1
+  kannel_conf "$dir" file > "$dir/kannel.conf"
+  start_kannel_fake "$dir" || { cleanup; return; }
+  local bb=$KANNEL_BB fs=$KANNEL_FS sb=$KANNEL_SB
   local dlr_url="http%3A%2F%2F127.0.0.1%3A$PORT_SINK%2Fdlr%3Ftype%3D%25d"
   local path="/cgi-bin/sendsms?username=bench&password=benchpw&from=12345&text=bench%20message&to=467{n:08}&dlr-mask=31&dlr-url=$dlr_url"
   local c0 c1 s0 s1 la_load
@@ -592,7 +433,7 @@ for rep in $(seq 1 "$REPS"); do
 done
 cleanup
 if [ "$TABLE_ONLY" != 1 ]; then
-  echo "loadavg after: $(cat /proc/loadavg)" >> "$OUT/env.txt"
+  env_loadavg after >> "$OUT/env.txt"
   echo "batch wall time: $(( $(date +%s) - BATCH_T0 )) s" >> "$OUT/env.txt"
 fi
 

@@ -34,6 +34,7 @@
 set -u -o pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/bench/lib.sh"
 N=${N:-20000}
 CONNS=${CONNS:-32}
 REPS=${REPS:-1}
@@ -54,104 +55,43 @@ PORT_SMSC=18392
 PORT_SMSC_STATS=18393
 KANNEL_PORTS="13000 13001 13013"
 
-log() { echo "[$(date +%T)] $*" >&2; }
-die() { log "smpp_bench: $*"; exit 1; }
-for v in N CONNS REPS WINDOW IO_THREADS DRAIN_TIMEOUT STALL_S; do
-  [[ ${!v} =~ ^[0-9]+$ ]] && [ "${!v}" -gt 0 ] || die "$v must be a positive integer"
-done
+require_positive N CONNS REPS WINDOW IO_THREADS DRAIN_TIMEOUT STALL_S
 [ "$N" -le 1000000 ] || die "N must be <= 1000000"
 [ "$DRAIN_TIMEOUT" -le 900 ] || die "DRAIN_TIMEOUT must be <= 900"
 for c in python3 curl node ss; do command -v $c > /dev/null || die "$c is required"; done
 [ -d "$ROOT/tests/node_modules/smpp" ] || die "tests/node_modules/smpp missing: (cd tests && npm ci)"
-mkdir -p "$OUT" || die "cannot create $OUT"
-OUT=$(cd "$OUT" && pwd)
-log "results in $OUT"
+make_out
 
-declare -a PIDS=() PNAMES=()
-alive() { kill -0 "$1" 2>/dev/null; }
-remember() { PIDS+=("$1"); PNAMES+=("$2"); }
-stop_pid() {  # pid name [signal]
-  local pid=$1 name=$2 sig=${3:-TERM} i
-  alive "$pid" || { wait "$pid" 2>/dev/null; return 0; }
-  kill -"$sig" "$pid" 2>/dev/null
-  for ((i = 0; i < 150; i++)); do alive "$pid" || { wait "$pid" 2>/dev/null; return 0; }; sleep 0.1; done
-  kill -"$sig" "$pid" 2>/dev/null   # Kannel: a second request forces shutdown
-  for ((i = 0; i < 50; i++)); do alive "$pid" || { wait "$pid" 2>/dev/null; return 0; }; sleep 0.1; done
-  log "WARNING: SIGKILL $name ($pid)"
-  kill -KILL "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null
-}
-forget() {  # pid: stopped already
-  local i
-  for ((i = 0; i < ${#PIDS[@]}; i++)); do [ "${PIDS[$i]}" = "$1" ] && PIDS[$i]=0; done
-}
+# Processes (bench/lib.sh): started here, remembered by PID, stopped by PID; `stop` also
+# forgets them, so that cleanup passes them over.
 stop() { stop_pid "$1" "$2" "${3:-TERM}"; forget "$1"; }
-cleanup() {
-  local i
-  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
-    [ "${PIDS[$i]}" != 0 ] && stop_pid "${PIDS[$i]}" "${PNAMES[$i]}"
-  done
-  PIDS=(); PNAMES=()
-}
-trap cleanup EXIT
-trap 'log "interrupted"; exit 130' INT TERM
-
-port_busy() { ss -Hltn "sport = :$1" | grep -q .; }
-ports_free() {
-  local t=$1 p i busy; shift
-  for ((i = 0; i < t; i++)); do
-    busy=""
-    for p in "$@"; do port_busy "$p" && busy="$busy $p"; done
-    [ -z "$busy" ] && return 0
-    [ "$i" = 0 ] && log "ports$busy busy (another benchmark?): waiting up to ${t}s"
-    sleep 1
-  done
-  log "ports$busy still busy"; return 1
-}
-wait_for() {  # timeout_s pid description command...
-  local t=$1 pid=$2 what=$3 i; shift 3
-  for ((i = 0; i < t * 10; i++)); do
-    "$@" && return 0
-    alive "$pid" || { log "$what: process $pid exited"; return 1; }
-    sleep 0.1
-  done
-  log "timed out waiting for $what"; return 1
-}
-cpu_ticks() { [ -r "/proc/$1/stat" ] && sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}' || echo 0; }
-HZ=$(getconf CLK_TCK)
+trap_cleanup
 
 LOADGEN=$BUILD_DIR/bench/herald_loadgen
 TRIVIAL=$BUILD_DIR/bench/herald_trivial_server
 if [ "$BUILD" = 1 ]; then
   log "building Release (herald, herald_loadgen, herald_trivial_server) in $BUILD_DIR"
-  cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-    -DCMAKE_CXX_COMPILER=clang++-19 -DHERALD_BUILD_BENCHMARKS=ON > "$OUT/build.log" 2>&1 \
+  configure_release > "$OUT/build.log" 2>&1 \
     && nice cmake --build "$BUILD_DIR" -j2 --target herald herald_loadgen herald_trivial_server \
          >> "$OUT/build.log" 2>&1 \
     || die "build failed (see $OUT/build.log)"
 fi
 [ -x "$LOADGEN" ] && [ -x "$TRIVIAL" ] || die "bench tools missing in $BUILD_DIR/bench (HERALD_BUILD_BENCHMARKS=ON)"
 [ -x "$HERALD" ] || die "no herald binary at $HERALD"
-cache=$(dirname "$(dirname "$(dirname "$HERALD")")")/CMakeCache.txt
-btype=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$cache" 2>/dev/null)
-sanit=$(sed -n 's/^HERALD_SANITIZE:[A-Z]*=//p' "$cache" 2>/dev/null)
 NOTE=""
-if [ "$btype" != Release ] || [ -n "$sanit" ]; then
-  NOTE="NOT A RELEASE BUILD (build type '${btype:-unknown}', sanitizers '${sanit}'): figures not valid"
+if what=$(not_release_build "$HERALD"); then
+  NOTE="NOT A RELEASE BUILD ($what): figures not valid"
   log "WARNING: $NOTE"
 fi
 
 {
-  echo "date: $(date -Is)"
-  echo "host: $(uname -srm), nproc $(nproc), $(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo)"
-  grep PRETTY_NAME /etc/os-release
-  echo "compiler: $(clang++-19 --version | head -1)"
-  echo "kannel: $(dpkg-query -W -f='${Version}' kannel 2>/dev/null)"
+  env_machine
+  env_kannel
   echo "node: $(node --version), smpp npm $(node -p "require('$ROOT/tests/node_modules/smpp/package.json').version")"
   echo "herald: $HERALD (binary of $(date -r "$HERALD" -Is)) $NOTE"
-  echo "herald source: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)$(git -C "$ROOT" diff --quiet HEAD -- 2>/dev/null || echo ' + uncommitted changes')"
+  env_source
   echo "N $N per target, loadgen closed loop -c $CONNS, window $WINDOW, herald --io-threads $IO_THREADS, SMSC receipt delay ${RECEIPT_DELAY_MS} ms, REPS $REPS"
-  echo "loadavg before: $(cat /proc/loadavg)"
+  env_loadavg before
 } > "$OUT/env.txt"
 cat "$OUT/env.txt" >&2
 
@@ -167,12 +107,6 @@ except Exception:
 smsc_stats() { curl -s --noproxy '*' --max-time 5 "http://127.0.0.1:$PORT_SMSC_STATS/stats"; }
 smsc_bound() { smsc_stats | grep -q "\"$1/"; }
 
-start_sink() {  # name
-  ports_free 30 "$PORT_SINK" || return 1
-  "$TRIVIAL" --listen 127.0.0.1:$PORT_SINK --io-threads 1 --count-statuses > "$OUT/$1.sink.out" 2>&1 &
-  SINK_PID=$!; remember $SINK_PID sink
-  wait_for 10 $SINK_PID "sink" grep -qs listening "$OUT/$1.sink.out"
-}
 start_smsc() {  # name
   ports_free 30 "$PORT_SMSC" "$PORT_SMSC_STATS" || return 1
   node "$ROOT/tests/support/smsc.mjs" --port $PORT_SMSC --stats-port $PORT_SMSC_STATS \
@@ -200,7 +134,6 @@ run_load() {  # name url args...
     --label "$name" "$@" > "$OUT/$name.json" 2> "$OUT/$name.err" \
     || log "WARNING: $name: load generator exit code $?"
 }
-ok_of() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ok"])' "$OUT/$1.json" 2>/dev/null || echo 0; }
 
 FAIL=0
 cat > "$OUT/sms.json" <<'EOF'
@@ -217,7 +150,7 @@ herald_run() {  # rep
     --data-dir "$dir" --private-key-path "$dir/k" > "$dir/app.json" 2> "$dir/app.err" \
     || { log "herald app create failed: $(cat "$dir/app.err")"; FAIL=1; cleanup; return; }
   local auth
-  auth=$(python3 -c 'import json,sys,base64; a=json.load(open(sys.argv[1])); print(base64.b64encode((a["api_key"]+":"+a["api_secret"]).encode()).decode())' "$dir/app.json")
+  auth=$(basic_auth_of "$dir/app.json")
   cat > "$dir/herald.toml" <<EOF
 [routes]
 sms = ["smsc"]
@@ -264,25 +197,7 @@ kannel_run() {  # rep
   mkdir -p "$dir"
   # As ../shared/peers/kannel/kannel.conf, with the fake SMSC replaced by Kannel's SMPP client
   # to the SMS centre Herald used.
-  cat > "$dir/kannel.conf" <<EOF
-group = core
-admin-port = 13000
-admin-interface = "127.0.0.1"
-admin-password = benchadmin
-admin-deny-ip = "*.*.*.*"
-admin-allow-ip = "127.0.0.1"
-smsbox-port = 13001
-smsbox-interface = "127.0.0.1"
-box-deny-ip = "*.*.*.*"
-box-allow-ip = "127.0.0.1"
-log-file = "$dir/bearerbox.log"
-log-level = 2
-dlr-storage = internal
-store-type = file
-store-location = "$dir/kannel.store"
-store-dump-freq = 10
-
-group = smsc
+  kannel_conf "$dir" file "group = smsc
 smsc = smpp
 smsc-id = smpp1
 host = 127.0.0.1
@@ -290,40 +205,17 @@ port = $PORT_SMSC
 transceiver-mode = true
 smsc-username = kannel
 smsc-password = bench
-system-type = "VMA"
+system-type = \"VMA\"
 max-pending-submits = $WINDOW
 enquire-link-interval = 30
-log-level = 2
-
-group = smsbox
-bearerbox-host = 127.0.0.1
-bearerbox-port = 13001
-sendsms-port = 13013
-sendsms-interface = "127.0.0.1"
-log-file = "$dir/smsbox.log"
-log-level = 2
-immediate-sendsms-reply = false
-
-group = sendsms-user
-username = bench
-password = benchpw
-max-messages = 1
-concatenation = false
-
-group = sms-service
-keyword = default
-text = "ok"
-max-messages = 0
-catch-all = true
-EOF
+log-level = 2" > "$dir/kannel.conf"
   (cd "$dir" && exec /usr/sbin/bearerbox -v 3 kannel.conf > bearerbox.stdout 2>&1) &
   local bb=$!; remember $bb bearerbox
   wait_for 20 $bb "bearerbox :13001" port_busy 13001 || { FAIL=1; cleanup; return; }
   (cd "$dir" && exec /usr/sbin/smsbox -v 3 kannel.conf > smsbox.stdout 2>&1) &
   local sb=$!; remember $sb smsbox
-  sendsms_up() { [ "$(curl -s --noproxy '*' -o /dev/null -w '%{http_code}' --max-time 2 http://127.0.0.1:13013/cgi-bin/sendsms)" = 403 ]; }
   wait_for 30 $bb "kannel bound" smsc_bound kannel || { FAIL=1; cleanup; return; }
-  wait_for 20 $sb "sendsms answering" sendsms_up || { FAIL=1; cleanup; return; }
+  wait_for 20 $sb "sendsms answering" sendsms_up --noproxy '*' || { FAIL=1; cleanup; return; }
   sleep 1
   local dlr_url="http%3A%2F%2F127.0.0.1%3A$PORT_SINK%2Fdlr%3Ftype%3D%25d"
   local path="/cgi-bin/sendsms?username=bench&password=benchpw&from=Herald&text=Benchmark%20message%20{n}&to=4477{n:08}&dlr-mask=31&dlr-url=$dlr_url"

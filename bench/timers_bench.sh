@@ -26,6 +26,7 @@
 set -u -o pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/bench/lib.sh"
 PENDING=${PENDING:-1000000}
 SPREAD=${SPREAD:-20000}
 SPREAD_RATE=${SPREAD_RATE:-1000}
@@ -42,18 +43,17 @@ PORT=${PORT:-18931}
 ADMIN_TOKEN="bench-admin-token-0123456789"
 PID=""
 
+# Its own log lines, and its one herald (PID) killed at exit (not bench/lib.sh's).
 log() { printf '[timers_bench] %s\n' "$*" >&2; }
-cleanup() { [ -n "$PID" ] && kill -9 "$PID" 2>/dev/null; wait 2>/dev/null; }
-trap cleanup EXIT
+kill_herald() { [ -n "$PID" ] && kill -9 "$PID" 2>/dev/null; wait 2>/dev/null; }
+trap kill_herald EXIT
 
 if [ "$BUILD" = 1 ]; then
-  cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-    -DCMAKE_CXX_COMPILER=clang++-19 -DHERALD_BUILD_BENCHMARKS=ON >/dev/null
+  configure_release >/dev/null
   cmake --build "$BUILD_DIR" --target herald -j2 >/dev/null || { log "build failed"; exit 1; }
 fi
 command -v sqlite3 >/dev/null || { log "sqlite3 is required (apt-get install sqlite3)"; exit 1; }
 
-now_ms() { date +%s%3N; }
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$PID/status"; }
 anon_kb() { awk '/^RssAnon/ {print $2}' "/proc/$PID/status"; }
 sql() { sqlite3 -batch -noheader -cmd '.timeout 10000' "$DB" "$@"; }
@@ -122,9 +122,7 @@ EOF
 lateness() {
   sql "SELECT e.at_ms - m.expires_at_ms FROM message_event e JOIN message m ON m.uuid = e.message_uuid
         WHERE e.status = 'expired' AND m.uuid LIKE '$1-m%' ORDER BY 1" > "$OUT/lateness-$1.txt"
-  awk '{ a[NR] = $1 } END { if (NR == 0) { print "0 - - -"; exit }
-    printf "%d %d %d %d\n", NR, a[int((NR - 1) * 0.50) + 1], a[int((NR - 1) * 0.99) + 1], a[NR] }' \
-    "$OUT/lateness-$1.txt"
+  percentiles "$OUT/lateness-$1.txt"
 }
 
 # ---------------------------------------------------------------- phase 1: memory
@@ -164,7 +162,7 @@ read -r N2B _ _ MAX_2B <<<"$(lateness farb)"
 N2=$(( N2 + N2B ))
 # Percentiles over both groups: they fell due together, so take them from the combined file.
 cat "$OUT/lateness-far.txt" "$OUT/lateness-farb.txt" | sort -n > "$OUT/lateness-together.txt"
-read -r _ P50_2 P99_2 MAX_2 <<<"$(awk '{ a[NR] = $1 } END { printf "%d %d %d %d\n", NR, a[int((NR - 1) * 0.50) + 1], a[int((NR - 1) * 0.99) + 1], a[NR] }' "$OUT/lateness-together.txt")"
+read -r _ P50_2 P99_2 MAX_2 <<<"$(percentiles "$OUT/lateness-together.txt" "0 0 0 0")"
 RATE_2=$(( N2 * 1000 / ( DRAIN_END - T + 1 ) ))
 log "due together: $N2 fired, lateness p50 $P50_2 p99 $P99_2 max $MAX_2 ms, $RATE_2 expiries/s"
 

@@ -7,10 +7,9 @@
 //  - verification and X-Hub-Signature-256: https://developers.facebook.com/docs/graph-api/webhooks/getting-started
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Herald, basic, assertAccepted } from '../support/herald.mjs';
-import { Receiver } from '../support/receiver.mjs';
+import { startConnectorHarness } from '../support/connectors.mjs';
 import { FakeMessenger } from '../support/fakes/messenger.mjs';
-import { fastConfig, messenger, sms, assertStatusWebhookV1 } from '../support/delivery.mjs';
+import { messenger, sms, assertStatusWebhookV1 } from '../support/delivery.mjs';
 
 const TOKEN = 'page-access-token-for-tests';
 const APP_SECRET = 'messenger-app-secret';
@@ -18,37 +17,27 @@ const VERIFY = 'messenger-verify-token';
 const PAGE = 'herald-page';
 
 let fake;
-let rx;
+let harness;
 let herald;
-let app;
+let rx;
 let auth;
+let accept;
 let n = 0;
 const psid = () => `PSID${Date.now()}${++n}`;
 
 before(async () => {
   fake = await FakeMessenger.start({ token: TOKEN, appSecret: APP_SECRET, pageId: PAGE });
-  rx = await Receiver.start();
-  herald = await Herald.start({
-    config: fastConfig({
-      routes: { messenger: ['fb'] },
-      connectors: { fb: { type: 'messenger', graph_base: fake.base, page_id: PAGE, access_token: TOKEN, app_secret: APP_SECRET, verify_token: VERIFY } },
-    }),
+  harness = await startConnectorHarness({
+    fake,
+    routes: { messenger: ['fb'] },
+    connectors: { fb: { type: 'messenger', graph_base: fake.base, page_id: PAGE, access_token: TOKEN, app_secret: APP_SECRET, verify_token: VERIFY } },
+    appName: 'fb',
+    webhookPath: '/providers/fb/webhook',
   });
-  fake.webhookUrl = `${herald.base}/providers/fb/webhook`;
-  app = await herald.createApp('fb', { statusUrl: rx.url('/status'), inboundUrl: rx.url('/inbound') });
-  rx.addSecret(app);
-  auth = basic(app);
+  ({ herald, rx, auth, accept } = harness);
 });
 
-after(async () => {
-  await herald?.close({ graceful: true });
-  await rx?.close();
-  await fake?.close();
-});
-
-async function accept(body) {
-  return assertAccepted(await herald.post(auth, body), { workflow: Array.isArray(body.failover) });
-}
+after(() => harness?.close());
 
 test('text and attachments through the Send API; delivered by delivery.mids, read by read.watermark', { timeout: 30_000 }, async () => {
   const to = psid();

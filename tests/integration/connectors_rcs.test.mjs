@@ -11,8 +11,8 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Herald, basic, assertAccepted, runCli, sleep } from '../support/herald.mjs';
-import { Receiver } from '../support/receiver.mjs';
+import { Herald, runCli, sleep } from '../support/herald.mjs';
+import { startConnectorHarness } from '../support/connectors.mjs';
 import { FakeRbm } from '../support/fakes/rbm.mjs';
 import { fastConfig, number, sms, rcs, assertStatusWebhookV1 } from '../support/delivery.mjs';
 
@@ -21,35 +21,25 @@ const CLIENT_TOKEN = 'SJENCPGJESMGUFPY';
 const AGENT = 'herald_test_agent';
 
 let fake;
-let rx;
+let harness;
 let herald;
-let app;
+let rx;
 let auth;
+let accept;
 
 before(async () => {
   fake = await FakeRbm.start({ token: TOKEN, clientToken: CLIENT_TOKEN, agentId: AGENT });
-  rx = await Receiver.start();
-  herald = await Herald.start({
-    config: fastConfig({
-      routes: { rcs: ['rbm'] },
-      connectors: { rbm: { type: 'rbm', api_base: fake.base, agent_id: AGENT, sender_id: 'HeraldRCS', access_token: TOKEN, client_token: CLIENT_TOKEN } },
-    }),
+  harness = await startConnectorHarness({
+    fake,
+    routes: { rcs: ['rbm'] },
+    connectors: { rbm: { type: 'rbm', api_base: fake.base, agent_id: AGENT, sender_id: 'HeraldRCS', access_token: TOKEN, client_token: CLIENT_TOKEN } },
+    appName: 'rcs',
+    webhookPath: '/providers/rbm/events',
   });
-  fake.webhookUrl = `${herald.base}/providers/rbm/events`;
-  app = await herald.createApp('rcs', { statusUrl: rx.url('/status'), inboundUrl: rx.url('/inbound') });
-  rx.addSecret(app);
-  auth = basic(app);
+  ({ herald, rx, auth, accept } = harness);
 });
 
-after(async () => {
-  await herald?.close({ graceful: true });
-  await rx?.close();
-  await fake?.close();
-});
-
-async function accept(body) {
-  return assertAccepted(await herald.post(auth, body), { workflow: Array.isArray(body.failover) });
-}
+after(() => harness?.close());
 
 test('RCS text: agentMessages request with messageId = message uuid; DELIVERED and READ events', { timeout: 30_000 }, async () => {
   const to = number();
@@ -132,9 +122,10 @@ describe('access tokens minted from a service-account key (service_account_key_f
   let dir;
   let keyFile;
   let fakeSa;
+  let harnessSa;
   let rxSa;
   let heraldSa;
-  let authSa;
+  let acceptSa;
 
   const connector = (extra) => ({ type: 'rbm', api_base: fakeSa.base, agent_id: AGENT, sender_id: 'HeraldRCS', client_token: CLIENT_TOKEN, ...extra });
   const writeKey = (name, fields) => {
@@ -147,7 +138,6 @@ describe('access tokens minted from a service-account key (service_account_key_f
     client_email: EMAIL, client_id: '100000000000000000001', auth_uri: 'https://accounts.google.com/o/oauth2/auth',
     token_uri: fakeSa.tokenUri, ...overrides,
   });
-  const acceptSa = async (body) => assertAccepted(await heraldSa.post(authSa, body));
   const bearer = (req) => req.headers.authorization;
 
   before(async () => {
@@ -155,23 +145,24 @@ describe('access tokens minted from a service-account key (service_account_key_f
     dir = mkdtempSync(join(tmpdir(), 'herald-rbm-sa-'));
     fakeSa = await FakeRbm.start({ clientToken: CLIENT_TOKEN, agentId: AGENT, publicKey: keys.publicKey, clientEmail: EMAIL });
     keyFile = writeKey('service-account.json', keyJson());
-    rxSa = await Receiver.start();
-    heraldSa = new Herald({
-      config: fastConfig({ routes: { rcs: ['rbm'] }, connectors: { rbm: connector({ service_account_key_file: keyFile }) } }),
+    harnessSa = await startConnectorHarness({
+      fake: fakeSa,
+      routes: { rcs: ['rbm'] },
+      connectors: { rbm: connector({ service_account_key_file: keyFile }) },
+      appName: 'rcs-sa',
+      webhookPath: '/providers/rbm/events',
+      // Debug logging, so the check that no token or key reaches the logs covers every line.
+      start: (h) => ({ replaceArgs: true, args: ['--listen', '127.0.0.1:0', '--data-dir', h.dataDir, '--config', h.configPath, '--log-level', 'debug'] }),
     });
-    // Debug logging, so the check that no token or key reaches the logs covers every line.
-    await heraldSa.start({ replaceArgs: true, args: ['--listen', '127.0.0.1:0', '--data-dir', heraldSa.dataDir, '--config', heraldSa.configPath, '--log-level', 'debug'] });
-    fakeSa.webhookUrl = `${heraldSa.base}/providers/rbm/events`;
-    const appSa = await heraldSa.createApp('rcs-sa', { statusUrl: rxSa.url('/status'), inboundUrl: rxSa.url('/inbound') });
-    rxSa.addSecret(appSa);
-    authSa = basic(appSa);
+    ({ herald: heraldSa, rx: rxSa, accept: acceptSa } = harnessSa);
   });
 
   after(async () => {
-    await heraldSa?.close({ graceful: true });
-    await rxSa?.close();
-    await fakeSa?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    try {
+      await harnessSa?.close();
+    } finally {
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('a token is minted with a signed assertion and used; concurrent sends share it', { timeout: 30_000 }, async () => {

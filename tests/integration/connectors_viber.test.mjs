@@ -7,45 +7,34 @@
 //    X-Viber-Content-Signature = hex HMAC-SHA256(auth token, raw body)
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Herald, basic, assertAccepted } from '../support/herald.mjs';
-import { Receiver } from '../support/receiver.mjs';
+import { startConnectorHarness } from '../support/connectors.mjs';
 import { FakeViber, viberUserId } from '../support/fakes/viber.mjs';
-import { fastConfig, viber, sms, assertStatusWebhookV1 } from '../support/delivery.mjs';
+import { viber, sms, assertStatusWebhookV1 } from '../support/delivery.mjs';
 
 const TOKEN = '445da6az1s345z78-dazcczb2542zv51a-e0vc5fva17480im9';
 const SENDER = 'HeraldViber'; // sender_name, and the `from` the tests send with
 const AVATAR = 'https://example.com/herald-avatar.jpg';
 
 let fake;
-let rx;
+let harness;
 let herald;
-let app;
+let rx;
 let auth;
+let accept;
 
 before(async () => {
   fake = await FakeViber.start({ token: TOKEN });
-  rx = await Receiver.start();
-  herald = await Herald.start({
-    config: fastConfig({
-      routes: { viber_service: ['vb'] },
-      connectors: { vb: { type: 'viber', api_base_url: `${fake.base}/pa`, auth_token: TOKEN, sender_name: SENDER, sender_avatar: AVATAR } },
-    }),
+  harness = await startConnectorHarness({
+    fake,
+    routes: { viber_service: ['vb'] },
+    connectors: { vb: { type: 'viber', api_base_url: `${fake.base}/pa`, auth_token: TOKEN, sender_name: SENDER, sender_avatar: AVATAR } },
+    appName: 'vb',
+    webhookPath: '/providers/vb/webhook',
   });
-  fake.webhookUrl = `${herald.base}/providers/vb/webhook`;
-  app = await herald.createApp('vb', { statusUrl: rx.url('/status'), inboundUrl: rx.url('/inbound') });
-  rx.addSecret(app);
-  auth = basic(app);
+  ({ herald, rx, auth, accept } = harness);
 });
 
-after(async () => {
-  await herald?.close({ graceful: true });
-  await rx?.close();
-  await fake?.close();
-});
-
-async function accept(body) {
-  return assertAccepted(await herald.post(auth, body), { workflow: Array.isArray(body.failover) });
-}
+after(() => harness?.close());
 
 test('text and picture through send_message; delivered and seen callbacks become delivered and read', { timeout: 30_000 }, async () => {
   const to = viberUserId();

@@ -8,46 +8,37 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Herald, basic, assertAccepted } from '../support/herald.mjs';
-import { Receiver } from '../support/receiver.mjs';
+import { startConnectorHarness } from '../support/connectors.mjs';
 import { FakeVonage } from '../support/fakes/vonage.mjs';
-import { fastConfig, number, sms, rcs, whatsapp, assertStatusWebhookV1 } from '../support/delivery.mjs';
+import { number, sms, rcs, whatsapp, assertStatusWebhookV1 } from '../support/delivery.mjs';
 
 const APP_ID = randomUUID();
 const SECRET = 'vonage-signature-secret-for-tests';
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
 
 let fake;
-let rx;
+let harness;
 let herald;
-let app;
+let rx;
 let auth;
+let accept;
 
 before(async () => {
   fake = await FakeVonage.start({ applicationId: APP_ID, publicKey, signatureSecret: SECRET });
-  rx = await Receiver.start();
-  herald = new Herald();
-  const keyFile = join(herald.dataDir, 'vonage.key');
-  writeFileSync(keyFile, privateKey, { mode: 0o600 });
-  herald.writeConfig(fastConfig({
+  harness = await startConnectorHarness({
+    fake,
     routes: { sms: ['up'], rcs: ['up'], whatsapp: ['up'] },
-    connectors: { up: { type: 'vonage', api_base: fake.base, application_id: APP_ID, private_key_file: keyFile, signature_secret: SECRET } },
-  }));
-  await herald.start();
-  app = await herald.createApp('up', { statusUrl: rx.url('/status'), inboundUrl: rx.url('/inbound') });
-  rx.addSecret(app);
-  auth = basic(app);
+    connectors: (h) => {
+      const keyFile = join(h.dataDir, 'vonage.key');
+      writeFileSync(keyFile, privateKey, { mode: 0o600 });
+      return { up: { type: 'vonage', api_base: fake.base, application_id: APP_ID, private_key_file: keyFile, signature_secret: SECRET } };
+    },
+    appName: 'up',
+  });
+  ({ herald, rx, auth, accept } = harness);
 });
 
-after(async () => {
-  await herald?.close({ graceful: true });
-  await rx?.close();
-  await fake?.close();
-});
-
-async function accept(body) {
-  return assertAccepted(await herald.post(auth, body), { workflow: Array.isArray(body.failover) });
-}
+after(() => harness?.close());
 
 test('forwarded with Herald\'s own Vonage JWT and webhook_url; Vonage\'s status webhooks map back', { timeout: 30_000 }, async () => {
   const to = number();

@@ -7,10 +7,9 @@
 //  - verification handshake and X-Hub-Signature-256: https://developers.facebook.com/docs/graph-api/webhooks/getting-started
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Herald, basic, assertAccepted } from '../support/herald.mjs';
-import { Receiver } from '../support/receiver.mjs';
+import { startConnectorHarness } from '../support/connectors.mjs';
 import { FakeWhatsApp } from '../support/fakes/whatsapp.mjs';
-import { fastConfig, number, sms, whatsapp, assertStatusWebhookV1 } from '../support/delivery.mjs';
+import { number, sms, whatsapp, assertStatusWebhookV1 } from '../support/delivery.mjs';
 
 const TOKEN = 'EAAG-test-access-token';
 const APP_SECRET = 'meta-app-secret-for-tests';
@@ -19,35 +18,25 @@ const PHONE_ID = '106540352242922';
 const FROM = '447700900002';
 
 let fake;
-let rx;
+let harness;
 let herald;
-let app;
+let rx;
 let auth;
+let accept;
 
 before(async () => {
   fake = await FakeWhatsApp.start({ token: TOKEN, appSecret: APP_SECRET, phoneNumberId: PHONE_ID, displayNumber: FROM });
-  rx = await Receiver.start();
-  herald = await Herald.start({
-    config: fastConfig({
-      routes: { whatsapp: ['wa'] },
-      connectors: { wa: { type: 'whatsapp', graph_base: fake.base, phone_number_id: PHONE_ID, access_token: TOKEN, app_secret: APP_SECRET, verify_token: VERIFY } },
-    }),
+  harness = await startConnectorHarness({
+    fake,
+    routes: { whatsapp: ['wa'] },
+    connectors: { wa: { type: 'whatsapp', graph_base: fake.base, phone_number_id: PHONE_ID, access_token: TOKEN, app_secret: APP_SECRET, verify_token: VERIFY } },
+    appName: 'wa',
+    webhookPath: '/providers/wa/webhook',
   });
-  fake.webhookUrl = `${herald.base}/providers/wa/webhook`;
-  app = await herald.createApp('wa', { statusUrl: rx.url('/status'), inboundUrl: rx.url('/inbound') });
-  rx.addSecret(app);
-  auth = basic(app);
+  ({ herald, rx, auth, accept } = harness);
 });
 
-after(async () => {
-  await herald?.close({ graceful: true });
-  await rx?.close();
-  await fake?.close();
-});
-
-async function accept(body) {
-  return assertAccepted(await herald.post(auth, body), { workflow: Array.isArray(body.failover) });
-}
+after(() => harness?.close());
 
 test('text: the Cloud API request as documented, then submitted, delivered, read from signed status webhooks', { timeout: 30_000 }, async () => {
   const to = number();

@@ -8,6 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Herald, basic, assertAccepted, runCli, sleep } from '../support/herald.mjs';
 import { Receiver } from '../support/receiver.mjs';
+import { startConnectorHarness } from '../support/connectors.mjs';
 import { fastConfig, number, sms, assertStatusWebhookV1, assertHistory } from '../support/delivery.mjs';
 import { Smsc } from '../support/smsc.mjs';
 
@@ -25,25 +26,20 @@ function smppConfig(smsc, extra = {}) {
 }
 
 let smsc;
+let harness;
 let rx;
 let herald;
-let app;
 let auth;
 const cleanup = [];
 before(async () => {
   smsc = await Smsc.start({ systemId: 'herald', password: 'pw123' });
-  rx = await Receiver.start();
-  herald = await Herald.start({ config: smppConfig(smsc) });
-  app = await herald.createApp('smpp', { statusUrl: rx.url('/status'), inboundUrl: rx.url('/inbound') });
-  rx.addSecret(app);
-  auth = basic(app);
+  harness = await startConnectorHarness({ fake: smsc, config: smppConfig(smsc), appName: 'smpp' });
+  ({ herald, rx, auth } = harness);
   await smsc.waitFor(() => smsc.bound().length === 1, 10_000, 'herald bound');
 });
 after(async () => {
   for (const c of cleanup.reverse()) await c();
-  await herald?.close({ graceful: true });
-  await rx?.close();
-  await smsc?.close();
+  await harness?.close();
 });
 
 async function send(body) {
