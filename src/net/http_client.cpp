@@ -25,6 +25,8 @@
 #include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 
+#include "core/log.hpp"
+
 namespace herald::net {
 
 namespace asio = boost::asio;
@@ -188,7 +190,9 @@ asio::ip::address ToAsio(const IpAddress& a) {
 // the endpoint only (scheme, host, port): the path and query may carry a receiver's secrets.
 HttpClientResponse Blocked(const std::string& endpoint, const std::string& why) {
   std::string detail = "blocked: " + why + " (webhooks.block_private_addresses)";
-  spdlog::warn("http client: refused to connect to {}: {}", endpoint, detail);
+  // The host is the URL's, percent-decoded: sanitised against log injection (CR/LF).
+  spdlog::warn("http client: refused to connect to {}: {}", SanitizeForLog(endpoint),
+               SanitizeForLog(detail, 400));
   return Fail(Failure::kBlocked, std::move(detail));
 }
 
