@@ -92,11 +92,61 @@ Result<void> ApplyEngine(const toml::table& t, const std::string& path, ServeCon
   return {};
 }
 
+// The SSRF guard's allow-list: every entry a CIDR (net::ParseSubnet); the first bad one is the
+// error, quoted with what is wrong with it. `where` names the source ("path: webhooks.allowed_subnets").
+Result<std::vector<net::Subnet>> ParseSubnets(const std::vector<std::string>& texts,
+                                              const std::string& where) {
+  std::vector<net::Subnet> out;
+  for (const auto& text : texts) {
+    auto subnet = net::ParseSubnet(text);
+    if (!subnet) {
+      return MakeError(Errc::kInvalidArgument, where + ": " + subnet.error().message);
+    }
+    out.push_back(*subnet);
+  }
+  return out;
+}
+
+Result<bool> ParseBool(std::string_view text, std::string_view what) {
+  if (text == "true" || text == "1") return true;
+  if (text == "false" || text == "0") return false;
+  return MakeError(Errc::kInvalidArgument, std::string(what) + ": '" + std::string(text) +
+                                               "' must be true, false, 1 or 0");
+}
+
 Result<void> ApplyWebhooks(const toml::table& t, const std::string& path, ServeConfig& config) {
   HERALD_RETURN_IF_ERROR(CheckKeys(t, path, "webhooks",
                                    {"initial_retry_ms", "max_retry_ms", "give_up_after_ms",
                                     "jitter", "connect_timeout_ms", "response_timeout_ms",
-                                    "per_endpoint_concurrency"}));
+                                    "per_endpoint_concurrency", "block_private_addresses",
+                                    "allowed_subnets"}));
+  if (const toml::node* n = t.get("block_private_addresses")) {
+    auto v = n->value_exact<bool>();
+    if (!v) {
+      return tl::make_unexpected(
+          KeyError(path, "webhooks.block_private_addresses", "must be true or false"));
+    }
+    config.webhook_address_policy.block_private = *v;
+  }
+  if (const toml::node* n = t.get("allowed_subnets")) {
+    const toml::array* list = n->as_array();
+    std::vector<std::string> texts;
+    bool strings = list != nullptr;
+    if (list != nullptr) {
+      for (const auto& item : *list) {
+        auto v = item.value_exact<std::string>();
+        if (!v) strings = false;
+        if (v) texts.push_back(*v);
+      }
+    }
+    if (!strings) {
+      return tl::make_unexpected(KeyError(
+          path, "webhooks.allowed_subnets",
+          "must be an array of CIDR strings, e.g. [\"10.0.0.0/8\", \"fd00::/8\"]"));
+    }
+    HERALD_ASSIGN_OR_RETURN(config.webhook_address_policy.allowed_subnets,
+                            ParseSubnets(texts, path + ": webhooks.allowed_subnets"));
+  }
   webhooks::RetryPolicy& r = config.engine.webhook_retry;
   HERALD_RETURN_IF_ERROR(IntKey(t, path, "webhooks", "initial_retry_ms", 1, 86'400'000,
                                 r.initial_delay_ms));
@@ -265,6 +315,25 @@ Result<void> ApplyEnvironment(ServeConfig& config,
     config.max_body_bytes = static_cast<size_t>(n);
   }
   if (const char* v = getenv("HERALD_SQLITE_SYNCHRONOUS")) config.sqlite_synchronous = v;
+  if (const char* v = getenv("HERALD_WEBHOOKS_BLOCK_PRIVATE_ADDRESSES")) {
+    HERALD_ASSIGN_OR_RETURN(config.webhook_address_policy.block_private,
+                            ParseBool(v, "HERALD_WEBHOOKS_BLOCK_PRIVATE_ADDRESSES"));
+  }
+  if (const char* v = getenv("HERALD_WEBHOOKS_ALLOWED_SUBNETS")) {
+    // Comma-separated; spaces around entries are ignored; empty: no exemption.
+    std::vector<std::string> texts;
+    std::string_view rest = v;
+    while (!rest.empty()) {
+      const size_t comma = rest.find(',');
+      std::string_view item = rest.substr(0, comma);
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+      while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+      while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+      if (!item.empty()) texts.emplace_back(item);
+    }
+    HERALD_ASSIGN_OR_RETURN(config.webhook_address_policy.allowed_subnets,
+                            ParseSubnets(texts, "HERALD_WEBHOOKS_ALLOWED_SUBNETS"));
+  }
   return {};
 }
 

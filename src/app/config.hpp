@@ -14,6 +14,7 @@
 #include "channels/simulator/rules.hpp"
 #include "core/result.hpp"
 #include "engine/engine.hpp"
+#include "net/address_policy.hpp"
 
 namespace herald::app {
 
@@ -35,6 +36,9 @@ struct ServeConfig {
   // [webhooks] HTTP client settings.
   int64_t webhook_connect_timeout_ms = 3000;
   int64_t webhook_response_timeout_ms = 15000;
+  // webhooks.block_private_addresses and webhooks.allowed_subnets: the SSRF guard of the
+  // webhook client (decision 0009). Off by default.
+  net::AddressPolicy webhook_address_policy;
   // [connectors.NAME]: extra connectors, each table as written (channels/factory.hpp checks
   // and builds them; "simulator" always exists).
   std::map<std::string, toml::table> connectors;
@@ -54,7 +58,8 @@ Result<void> ParseListen(std::string_view text, ServeConfig& config);
 // Applies a TOML file. Unknown keys and wrong types are errors naming the key.
 Result<void> ApplyTomlFile(const std::string& path, ServeConfig& config);
 // Applies HERALD_LISTEN, HERALD_DATA_DIR, HERALD_IO_THREADS, HERALD_ADMIN_TOKEN,
-// HERALD_LOG_LEVEL, HERALD_MAX_BODY_BYTES, HERALD_SQLITE_SYNCHRONOUS. `getenv` is injectable
+// HERALD_LOG_LEVEL, HERALD_MAX_BODY_BYTES, HERALD_SQLITE_SYNCHRONOUS,
+// HERALD_WEBHOOKS_BLOCK_PRIVATE_ADDRESSES, HERALD_WEBHOOKS_ALLOWED_SUBNETS. `getenv` is injectable
 // for tests.
 Result<void> ApplyEnvironment(ServeConfig& config,
                               const std::function<const char*(const char*)>& getenv);

@@ -71,12 +71,28 @@ int RunServer(const ServeConfig& config) {
   http_options_out.response_timeout_ms = config.webhook_response_timeout_ms;
   http_options_out.per_endpoint_concurrency = config.engine.per_endpoint_concurrency;
   net::HttpClient http_client(ioc.get_executor(), http_options_out);
+  // Webhooks have a client of their own: the SSRF guard (decision 0009) applies to the URLs
+  // applications give, not to the providers the operator configured (often on 127.0.0.1).
+  net::HttpClientOptions webhook_options = http_options_out;
+  webhook_options.address_policy = config.webhook_address_policy;
+  net::HttpClient webhook_client(ioc.get_executor(), webhook_options);
+  if (config.webhook_address_policy.block_private) {
+    std::string allowed;
+    for (const auto& s : config.webhook_address_policy.allowed_subnets) {
+      allowed += (allowed.empty() ? "" : ", ") + s.ToString();
+    }
+    spdlog::info("webhooks: private and special addresses are blocked (allowed subnets: {})",
+                 allowed.empty() ? "none" : allowed);
+  } else if (!config.webhook_address_policy.allowed_subnets.empty()) {
+    spdlog::warn("webhooks.allowed_subnets has no effect while webhooks.block_private_addresses "
+                 "is false");
+  }
 
   // The engine needs the router, the connectors need the engine (their receipts sink): the
   // router is filled after the engine exists and before it starts.
   engine::Router router;
   engine::Engine engine(ioc.get_executor(), async_store, SystemClock::Instance(), router,
-                        http_client, config.engine);
+                        webhook_client, config.engine);
 
   // Connectors and routes: "simulator" always exists; [connectors.NAME] adds more.
   auto simulator_rules = std::make_shared<channels::simulator::SimulatorRules>(config.simulator);
@@ -167,6 +183,7 @@ int RunServer(const ServeConfig& config) {
 
   // Everything acknowledged is already committed; this only finishes queued work.
   http_client.Shutdown();
+  webhook_client.Shutdown();
   async_store.Stop();
   const auto st = async_store.stats();
   const double batches = st.batches ? static_cast<double>(st.batches) : 1.0;

@@ -23,6 +23,9 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/url/parse.hpp>
 #include <openssl/ssl.h>
+#include <spdlog/spdlog.h>
+
+#include "core/log.hpp"
 
 namespace herald::net {
 
@@ -85,6 +88,11 @@ std::optional<Target> ParseTarget(std::string_view url) {
       return std::nullopt;
   }
   if (t.host.empty()) return std::nullopt;
+  // Boost.URL 1.81 reads "http://10.0.0.1.example.com/x" as host 10.0.0.1 with the path
+  // ".example.com/x" (and "http://1.2.3.4.5:80/" as host 1.2.3.4). After an authority a path is
+  // empty or starts with '/' (RFC 3986 §3.3), so such a split is refused: connecting to the
+  // dotted quad would reach another host than the URL names.
+  if (!u.encoded_path().empty() && u.encoded_path().front() != '/') return std::nullopt;
   for (char& c : t.host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   const uint16_t default_port = t.tls ? 443 : 80;
   if (u.has_port()) {
@@ -162,6 +170,32 @@ int64_t SystemNowMs() {
 
 bool IsTimeout(const boost::system::error_code& ec) { return ec == beast::error::timeout; }
 
+IpAddress FromAsio(const asio::ip::address& a) {
+  if (a.is_v4()) return IpAddress::V4(a.to_v4().to_uint());
+  IpAddress out;
+  out.v6 = true;
+  out.bytes = a.to_v6().to_bytes();
+  return out;
+}
+
+asio::ip::address ToAsio(const IpAddress& a) {
+  if (!a.v6) {
+    return asio::ip::make_address_v4(asio::ip::address_v4::bytes_type{a.bytes[0], a.bytes[1],
+                                                                      a.bytes[2], a.bytes[3]});
+  }
+  return asio::ip::make_address_v6(a.bytes);
+}
+
+// The SSRF guard's refusal: final for webhooks (webhooks/retry_policy.hpp). Logged at warn with
+// the endpoint only (scheme, host, port): the path and query may carry a receiver's secrets.
+HttpClientResponse Blocked(const std::string& endpoint, const std::string& why) {
+  std::string detail = "blocked: " + why + " (webhooks.block_private_addresses)";
+  // The host is the URL's, percent-decoded: sanitised against log injection (CR/LF).
+  spdlog::warn("http client: refused to connect to {}: {}", SanitizeForLog(endpoint),
+               SanitizeForLog(detail, 400));
+  return Fail(Failure::kBlocked, std::move(detail));
+}
+
 }  // namespace
 
 std::string_view FailureName(HttpClientResponse::Failure f) {
@@ -178,6 +212,8 @@ std::string_view FailureName(HttpClientResponse::Failure f) {
       return "timeout";
     case Failure::kProtocol:
       return "protocol";
+    case Failure::kBlocked:
+      return "blocked";
   }
   return "unknown";
 }
@@ -401,25 +437,70 @@ class HttpClient::Impl : public std::enable_shared_from_this<HttpClient::Impl> {
     Connected out;
     const auto deadline =
         std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.connect_timeout_ms);
-    // The resolver has no deadline of its own: a timer cancels it. Both handlers run on the
-    // strand; the shared_ptr keeps the resolver alive for a timer that fires after the
-    // resolve completed (cancel() is then a no-op).
-    auto resolver = std::make_shared<tcp::resolver>(strand_);
-    asio::steady_timer timer(strand_, deadline);
-    timer.async_wait([resolver](const boost::system::error_code& ec) {
-      if (!ec) resolver->cancel();
-    });
-    auto [rec, results] =
-        co_await resolver->async_resolve(target.host, std::to_string(target.port), kUseTuple);
-    timer.cancel();
-    if (rec) {
-      if (rec == asio::error::operation_aborted) {
-        out.failure = Fail(Failure::kTimeout, "resolving " + target.host + " timed out");
-      } else {
-        out.failure =
-            Fail(Failure::kResolve, "cannot resolve " + target.host + ": " + rec.message());
+    // The SSRF guard: the addresses to connect to, each checked. A numeric host is judged as
+    // the address it denotes, without asking a resolver how to read it.
+    const AddressPolicy& policy = options_.address_policy;
+    std::vector<tcp::endpoint> endpoints;
+    if (policy.block_private) {
+      auto numeric = ParseNumericHost(target.host);
+      if (!numeric) {
+        out.failure = Blocked(target.key, numeric.error().message);
+        co_return out;
       }
-      co_return out;
+      if (*numeric) {
+        if (auto why = BlockReason(**numeric, policy)) {
+          out.failure = Blocked(target.key, *why);
+          co_return out;
+        }
+        endpoints.emplace_back(ToAsio(**numeric), target.port);
+      }
+    }
+    if (endpoints.empty()) {
+      // The resolver has no deadline of its own: a timer cancels it. Both handlers run on the
+      // strand; the shared_ptr keeps the resolver alive for a timer that fires after the
+      // resolve completed (cancel() is then a no-op).
+      auto resolver = std::make_shared<tcp::resolver>(strand_);
+      asio::steady_timer timer(strand_, deadline);
+      timer.async_wait([resolver](const boost::system::error_code& ec) {
+        if (!ec) resolver->cancel();
+      });
+      auto [rec, results] =
+          co_await resolver->async_resolve(target.host, std::to_string(target.port), kUseTuple);
+      timer.cancel();
+      if (rec) {
+        if (rec == asio::error::operation_aborted) {
+          out.failure = Fail(Failure::kTimeout, "resolving " + target.host + " timed out");
+        } else {
+          out.failure =
+              Fail(Failure::kResolve, "cannot resolve " + target.host + ": " + rec.message());
+        }
+        co_return out;
+      }
+      // Only the addresses that pass are kept, and only those are connected to: what was
+      // checked is what is used, whatever the name resolves to later (DNS rebinding).
+      std::vector<std::string> refused;
+      for (const auto& entry : results) {
+        const tcp::endpoint& e = entry.endpoint();
+        if (policy.block_private) {
+          if (auto why = BlockReason(FromAsio(e.address()), policy)) {
+            if (std::find(refused.begin(), refused.end(), *why) == refused.end()) {
+              refused.push_back(std::move(*why));
+            }
+            continue;
+          }
+        }
+        endpoints.push_back(e);
+      }
+      if (endpoints.empty() && !refused.empty()) {
+        std::string why = target.host + " resolves only to blocked addresses: ";
+        constexpr size_t kMaxListed = 4;
+        for (size_t i = 0; i < refused.size() && i < kMaxListed; ++i) {
+          why += (i > 0 ? ", " : "") + refused[i];
+        }
+        if (refused.size() > kMaxListed) why += ", ...";
+        out.failure = Blocked(target.key, why);
+        co_return out;
+      }
     }
 
     auto conn = std::make_unique<Connection>();
@@ -430,7 +511,7 @@ class HttpClient::Impl : public std::enable_shared_from_this<HttpClient::Impl> {
     }
     beast::tcp_stream& stream = conn->lowest();
     stream.expires_at(deadline);
-    auto [cec, ep] = co_await stream.async_connect(results, kUseTuple);
+    auto [cec, ep] = co_await stream.async_connect(endpoints, kUseTuple);
     (void)ep;
     if (cec) {
       out.failure =

@@ -13,6 +13,13 @@
 //  - A pooled connection that fails on reuse before any response byte arrives (the server
 //    closed it while idle) is retried once on a fresh connection. Nothing else is retried:
 //    retries are the caller's policy (webhooks/retry_policy.hpp).
+//  - With `address_policy.block_private` (the SSRF guard, decision 0009) every address the host
+//    resolves to is checked (net/address_policy.hpp), blocked ones are dropped, and the
+//    connection is made only to the addresses that passed — the checked address is the one
+//    used, so DNS rebinding between check and connect is impossible. IP literal hosts and
+//    numeric forms ("2130706433", "127.1") are judged the same way without resolving. When no
+//    address remains the request fails with kBlocked, before any connection is attempted.
+//    Pooled connections were checked when they were opened (the policy never changes).
 //  - https verifies the peer against the system CA store (or `ca_file`) and the host name,
 //    and sends SNI.
 //
@@ -36,6 +43,8 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
+#include "net/address_policy.hpp"
+
 namespace herald::net {
 
 struct HttpClientOptions {
@@ -48,6 +57,8 @@ struct HttpClientOptions {
   // private receivers and tests.
   std::string ca_file;
   std::string user_agent = "herald/0.1";
+  // The SSRF guard (off by default): which addresses this client may connect to.
+  AddressPolicy address_policy;
 };
 
 struct HttpClientResponse {
@@ -58,7 +69,8 @@ struct HttpClientResponse {
     kResolve,
     kConnect,
     kTimeout,
-    kProtocol
+    kProtocol,
+    kBlocked  // the SSRF guard refused every address of the host (detail says why)
   } failure = Failure::kNone;
   std::optional<int64_t> retry_after_ms;  // parsed Retry-After: seconds or HTTP-date
   std::string body;

@@ -569,6 +569,155 @@ TEST_F(HttpClientTest, HttpsRefusesACertificateForAnotherHost) {
 
 // ---- Retry-After ----------------------------------------------------------------------------
 
+// ---- SSRF guard (decision 0009) ---------------------------------------------------------------
+
+AddressPolicy Guard(std::vector<std::string> allowed = {}) {
+  AddressPolicy p;
+  p.block_private = true;
+  for (const auto& text : allowed) {
+    auto subnet = ParseSubnet(text);
+    EXPECT_TRUE(subnet.has_value()) << text;
+    if (subnet) p.allowed_subnets.push_back(*subnet);
+  }
+  return p;
+}
+
+HttpClientOptions GuardedOptions(std::vector<std::string> allowed = {}) {
+  HttpClientOptions o;
+  o.address_policy = Guard(std::move(allowed));
+  return o;
+}
+
+struct BlockedCase {
+  std::string host;  // as written in the URL
+  std::string detail;  // expected, or empty: only "blocked: " + "(webhooks...)" checked
+};
+
+asio::awaitable<void> ExpectAllBlocked(HttpClient* client, TestServer* server,
+                                       std::vector<BlockedCase> cases) {
+  const std::string port = server->Url("").substr(std::string("http://127.0.0.1:").size());
+  for (const auto& c : cases) {
+    std::string url = "http://" + c.host + ":" + port + "/ok?token=secret";
+    HttpClientResponse r = co_await PostTo(client, std::move(url));
+    EXPECT_EQ(r.status, 0) << c.host;
+    EXPECT_EQ(r.failure, Failure::kBlocked) << c.host << ": " << r.detail;
+    if (!c.detail.empty()) {
+      EXPECT_EQ(r.detail, c.detail) << c.host;
+    } else {
+      EXPECT_TRUE(r.detail.starts_with("blocked: ")) << c.host << ": " << r.detail;
+      EXPECT_TRUE(r.detail.ends_with(" (webhooks.block_private_addresses)")) << r.detail;
+    }
+    EXPECT_EQ(r.detail.find("secret"), std::string::npos) << "no query in the detail";
+  }
+}
+
+TEST_F(HttpClientTest, GuardBlocksLoopbackInEveryFormWithoutConnecting) {
+  HttpClient client(ioc_.get_executor(), GuardedOptions());
+  const std::string loopback = "127.0.0.1 is a loopback address (webhooks.block_private_addresses)";
+  std::vector<BlockedCase> cases = {
+      {"127.0.0.1", "blocked: " + loopback},
+      {"2130706433", "blocked: " + loopback},
+      {"0177.0.0.1", "blocked: " + loopback},
+      {"0x7f.1", "blocked: " + loopback},
+      {"0x7f000001", "blocked: " + loopback},
+      {"127.1", "blocked: " + loopback},
+      {"%31%32%37.0.0.1", "blocked: " + loopback},  // percent-encoded host
+      {"[::ffff:127.0.0.1]",
+       "blocked: ::ffff:127.0.0.1 is a loopback address (webhooks.block_private_addresses)"},
+      {"[::ffff:7f00:1]", ""},
+      {"[::1]", "blocked: ::1 is a loopback address (webhooks.block_private_addresses)"},
+      {"localhost", ""},  // checked below: ::1 may be listed too, as /etc/hosts says
+      {"0", "blocked: 0.0.0.0 is a \"this network\" address (0.0.0.0/8) "
+            "(webhooks.block_private_addresses)"},
+      {"256.0.0.1", "blocked: '256.0.0.1' is numeric but not a valid IPv4 address "
+                    "(webhooks.block_private_addresses)"},
+      {"0x100000000", "blocked: '0x100000000' is numeric but not a valid IPv4 address "
+                      "(webhooks.block_private_addresses)"},
+      {"169.254.169.254", ""},
+      {"10.0.0.1", ""},
+      {"[fe80::1]", ""},
+  };
+  RunTest(ioc_, ExpectAllBlocked(&client, &server_, std::move(cases)));
+  EXPECT_EQ(server_.accepted, 0) << "the loopback receiver saw a connection";
+  EXPECT_EQ(client.stats().connections_opened, 0u);
+}
+
+asio::awaitable<void> ExpectLocalhostBlocked(HttpClient* client, TestServer* server) {
+  const std::string port = server->Url("").substr(std::string("http://127.0.0.1:").size());
+  std::string url = "http://localhost:" + port + "/ok";
+  HttpClientResponse r = co_await PostTo(client, std::move(url));
+  EXPECT_EQ(r.failure, Failure::kBlocked);
+  EXPECT_TRUE(r.detail.starts_with("blocked: localhost resolves only to blocked addresses: "))
+      << r.detail;
+  EXPECT_NE(r.detail.find("127.0.0.1 is a loopback address"), std::string::npos) << r.detail;
+}
+
+// Boost.URL 1.81 splits "1.2.3.4.5" into host 1.2.3.4 and a path ".5": refused as a bad URL,
+// guard or not, rather than sent to 1.2.3.4 (or, for 127.0.0.1.example.com, to loopback).
+asio::awaitable<void> ExpectBadUrls(HttpClient* client, TestServer* server) {
+  const std::string port = server->Url("").substr(std::string("http://127.0.0.1:").size());
+  std::vector<std::string> urls = {"http://1.2.3.4.5:" + port + "/ok",
+                                   "http://127.0.0.1.:" + port + "/ok",
+                                   "http://127.0.0.1.example.com:" + port + "/ok",
+                                   "http://127.0.0.1x/ok"};
+  for (auto& url : urls) {
+    const std::string shown = url;
+    HttpClientResponse r = co_await PostTo(client, std::move(url));
+    EXPECT_EQ(r.failure, Failure::kBadUrl) << shown << ": " << r.status << " " << r.detail;
+  }
+}
+
+TEST_F(HttpClientTest, RefusesUrlsWhoseHostBoostUrlSplits) {
+  HttpClient guarded(ioc_.get_executor(), GuardedOptions({"127.0.0.0/8"}));
+  HttpClient open(ioc_.get_executor(), {});
+  RunTest(ioc_, ExpectBadUrls(&guarded, &server_));
+  ioc_.restart();
+  RunTest(ioc_, ExpectBadUrls(&open, &server_));
+  EXPECT_EQ(server_.accepted, 0);
+}
+
+TEST_F(HttpClientTest, GuardBlocksANameThatResolvesOnlyToBlockedAddresses) {
+  HttpClient client(ioc_.get_executor(), GuardedOptions());
+  RunTest(ioc_, ExpectLocalhostBlocked(&client, &server_));
+  EXPECT_EQ(server_.accepted, 0);
+  EXPECT_EQ(client.stats().connections_opened, 0u);
+}
+
+asio::awaitable<void> ExpectDelivered(HttpClient* client, std::vector<std::string> urls) {
+  for (auto& url : urls) {
+    const std::string shown = url;
+    HttpClientResponse r = co_await PostTo(client, std::move(url));
+    EXPECT_EQ(r.status, 200) << shown << ": " << FailureName(r.failure) << " " << r.detail;
+  }
+}
+
+TEST_F(HttpClientTest, GuardLetsAllowedSubnetsThrough) {
+  HttpClient client(ioc_.get_executor(), GuardedOptions({"127.0.0.0/8"}));
+  const std::string port = server_.Url("").substr(std::string("http://127.0.0.1:").size());
+  // A numeric form is connected to as the address it denotes.
+  std::vector<std::string> urls = {server_.Url("/ok"), "http://127.1:" + port + "/ok",
+                                   "http://2130706433:" + port + "/ok",
+                                   "http://localhost:" + port + "/ok"};
+  RunTest(ioc_, ExpectDelivered(&client, std::move(urls)));
+  EXPECT_EQ(server_.hits["/ok"], 4);
+}
+
+TEST_F(HttpClientTest, GuardAllowListIsPerFamily) {
+  // ::1 allowed, 127/8 not: 127.0.0.1 and localhost (127.0.0.1 here) stay blocked.
+  HttpClient client(ioc_.get_executor(), GuardedOptions({"::1/128"}));
+  std::vector<BlockedCase> cases = {{"127.0.0.1", ""}, {"[::ffff:127.0.0.1]", ""}};
+  RunTest(ioc_, ExpectAllBlocked(&client, &server_, std::move(cases)));
+  EXPECT_EQ(server_.accepted, 0);
+}
+
+TEST_F(HttpClientTest, GuardOffConnectsToLoopback) {
+  HttpClient client(ioc_.get_executor(), {});  // the default: no guard
+  const std::string port = server_.Url("").substr(std::string("http://127.0.0.1:").size());
+  std::vector<std::string> urls = {server_.Url("/ok"), "http://localhost:" + port + "/ok"};
+  RunTest(ioc_, ExpectDelivered(&client, std::move(urls)));
+  EXPECT_EQ(server_.hits["/ok"], 2);
+}
+
 TEST(ParseRetryAfterTest, SecondsAndHttpDates) {
   // 1994-11-06T08:49:37Z
   const int64_t date_ms = 784111777000;

@@ -8,7 +8,11 @@ namespace herald::webhooks {
 using Failure = net::HttpClientResponse::Failure;
 
 Verdict Classify(const net::HttpClientResponse& r) {
-  if (r.status == 0) return r.failure == Failure::kBadUrl ? Verdict::kFinal : Verdict::kRetry;
+  if (r.status == 0) {
+    // Retrying cannot fix the URL, nor make the SSRF guard accept its addresses.
+    const bool permanent = r.failure == Failure::kBadUrl || r.failure == Failure::kBlocked;
+    return permanent ? Verdict::kFinal : Verdict::kRetry;
+  }
   if (r.status >= 200 && r.status <= 299) return Verdict::kDelivered;
   if (r.status == 408 || r.status == 429 || (r.status >= 500 && r.status <= 599)) {
     return Verdict::kRetry;

@@ -22,7 +22,8 @@ struct RetryPolicy {
 enum class Verdict { kDelivered, kRetry, kFinal };
 
 // 2xx: delivered. 408, 429, 5xx and every transport failure (status 0: resolve, connect,
-// timeout, protocol): retry. kBadUrl: final (retrying cannot fix the URL). 1xx, 3xx
+// timeout, protocol): retry. kBadUrl and kBlocked (the SSRF guard, decision 0009): final
+// (retrying cannot fix the URL). 1xx, 3xx
 // (redirects are never followed) and every other 4xx or status: final, as Vonage does.
 Verdict Classify(const net::HttpClientResponse& r);
 

@@ -45,12 +45,13 @@ TEST(ClassifyTest, StatusTable) {
   }
 }
 
-TEST(ClassifyTest, TransportFailuresRetryExceptABadUrl) {
+TEST(ClassifyTest, TransportFailuresRetryExceptABadUrlOrABlockedAddress) {
   EXPECT_EQ(Classify(Transport(Failure::kResolve)), Verdict::kRetry);
   EXPECT_EQ(Classify(Transport(Failure::kConnect)), Verdict::kRetry);
   EXPECT_EQ(Classify(Transport(Failure::kTimeout)), Verdict::kRetry);
   EXPECT_EQ(Classify(Transport(Failure::kProtocol)), Verdict::kRetry);
   EXPECT_EQ(Classify(Transport(Failure::kBadUrl)), Verdict::kFinal);
+  EXPECT_EQ(Classify(Transport(Failure::kBlocked)), Verdict::kFinal);  // SSRF guard: no retry
 }
 
 // Nominal (jitter-free) delay before retry n (n = attempts made so far): 5 s doubling to 15 min.
@@ -163,6 +164,7 @@ TEST(RetryPolicyTest, NoRetryForDeliveredOrFinalResponses) {
   EXPECT_EQ(NextRetryDelayMs(p, 1, Status(302), 0, 0, 0.5), std::nullopt);
   EXPECT_EQ(NextRetryDelayMs(p, 1, Status(404), 0, 0, 0.5), std::nullopt);
   EXPECT_EQ(NextRetryDelayMs(p, 1, Transport(Failure::kBadUrl), 0, 0, 0.5), std::nullopt);
+  EXPECT_EQ(NextRetryDelayMs(p, 1, Transport(Failure::kBlocked), 0, 0, 0.5), std::nullopt);
   EXPECT_EQ(NextRetryDelayMs(p, 1, Transport(Failure::kTimeout), 0, 0, 0.5), 5000);
 }
 
