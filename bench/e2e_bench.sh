@@ -39,7 +39,7 @@
 #   CHAIN_RATES ["500 100"] open-loop workflows/s, one run each   OPEN_CONNS [32]
 #   MAX_REQ [3000000] requests per run
 #   DELIVERED_AFTER_MS [20]   WEBHOOK_CONCURRENCY [] webhooks.per_endpoint_concurrency
-#                             (empty: Herald's default, 8)
+#                             (empty: Herald's default, 32)
 #   DRAIN_TIMEOUT [120] s   STALL_S [15] s without progress ends the drain wait
 #   KANNEL [1]   KANNEL_RUNSH [1]   KANNEL_PEER [ROOT/../shared/peers/kannel]
 #   RUNS ["sms chain chain_open"] which Herald runs
@@ -136,7 +136,7 @@ fi
   env_herald
   env_source
   echo "loadgen: $LOADGEN -t $LG_THREADS; closed loop -c $CONNS for $DURATION s; chain open loop -c $OPEN_CONNS at $CHAIN_RATES /s; REPS $REPS"
-  echo "herald: --io-threads $IO_THREADS, --log-level warn, simulator delivered_after_ms $DELIVERED_AFTER_MS, webhooks.per_endpoint_concurrency ${WEBHOOK_CONCURRENCY:-default (8)}"
+  echo "herald: --io-threads $IO_THREADS, --log-level warn, simulator delivered_after_ms $DELIVERED_AFTER_MS, webhooks.per_endpoint_concurrency ${WEBHOOK_CONCURRENCY:-default (32)}"
   echo "sink: $TRIVIAL --count-statuses --io-threads 1 (answers 200)"
   [ "$PERF" = 1 ] && echo "PERF=1: perf record -g attached to Herald during the closed-loop runs: figures perturbed"
   env_loadavg before

@@ -40,7 +40,7 @@ struct EngineOptions {
   int64_t send_retry_initial_ms = 1000;
   int64_t send_retry_max_ms = 60000;
   webhooks::RetryPolicy webhook_retry;
-  int per_endpoint_concurrency = 8;    // webhook POSTs in flight per receiver
+  int per_endpoint_concurrency = 32;   // webhook POSTs in flight per receiver
   int max_concurrent_jobs = 1024;      // other jobs in flight (sends, timers)
   int64_t store_retry_ms = 1000;       // pause after the store refused a job's transaction
   // Every plan wait (Dispatch expiry_time, escalation expiry_time and repeat_pause) is

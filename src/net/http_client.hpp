@@ -50,7 +50,7 @@ namespace herald::net {
 struct HttpClientOptions {
   int64_t connect_timeout_ms = 3000;
   int64_t response_timeout_ms = 15000;
-  int per_endpoint_concurrency = 8;
+  int per_endpoint_concurrency = 32;
   int max_idle_per_endpoint = 8;
   size_t max_response_bytes = 64 * 1024;
   // Extra trust anchors (PEM file) used instead of the system CA store when not empty, for

@@ -56,7 +56,7 @@ const RULES = [
 // (decision 0005), but not those of different messages (a workflow's items), like Vonage
 // (contract §9); with one at a time they arrive in the order the events happened, so these
 // tests can assert the documented cross-item sequences as a receiver sees them.
-// (webhooks.test.mjs checks the per-message order with 8 in flight; isolation.test.mjs and
+// (webhooks.test.mjs checks the per-message order with 32 in flight; isolation.test.mjs and
 // the crash test run with several in flight.)
 const CONFIG = fastConfig({
   routes: { sms: ['simulator', 'sim-backup'] },

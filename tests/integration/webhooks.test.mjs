@@ -108,7 +108,7 @@ test('a 2xx with a large body is a success (the body is read up to 64 KiB and ig
   assert.equal(rx.attempts(uuid, 'delivered').length, 1, 'a 200 with 1 MiB of body is not retried');
 });
 
-test('the webhooks of one message are posted one at a time, in order, even with 8 in flight per receiver', { timeout: 30_000 }, async () => {
+test('the webhooks of one message are posted one at a time, in order, even with many in flight per receiver (the default, 32)', { timeout: 30_000 }, async () => {
   // Each answer takes 300 ms; the message's events are 30 and 60 ms apart (whatsapp: submitted,
   // delivered, read). One at a time per message: they arrive in order, each after the previous
   // was answered (decision 0005).
