@@ -14,6 +14,7 @@ PACKAGES=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libexpected-dev libssl-dev libsqlite3-dev sqlite3 libspdlog-dev libfmt-dev libcli11-dev
   libtomlplusplus-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libtcmalloc-minimal4    # herald's allocator in non-sanitizer builds (decision 0010)
   curl ca-certificates
   # The Kannel connector's tests run real Kannel (bearerbox, smsbox, fakesmsc) on loopback.
   kannel kannel-extras
