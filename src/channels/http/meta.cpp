@@ -8,9 +8,7 @@ MetaGate OpenMetaCallback(const net::HttpRequest& r, std::string_view expected_p
                           const MetaSecrets& secrets) {
   MetaGate gate;
   auto answer = [&gate](net::HttpResponse response) {
-    CallbackPlan plan;
-    plan.response = std::move(response);
-    gate.answer = std::move(plan);
+    gate.answer = AnswerOnly(std::move(response));
     return std::move(gate);
   };
   if (r.path() != expected_path) return answer(JsonAnswer(404, "No such callback."));

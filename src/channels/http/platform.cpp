@@ -1,5 +1,6 @@
 #include "channels/http/platform.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include <boost/asio/as_tuple.hpp>
@@ -20,6 +21,25 @@ namespace {
 // event is retried after these pauses before it is dropped.
 constexpr int64_t kNotFoundRetryMs[] = {50, 100, 200, 400, 800, 1500};
 }  // namespace
+
+CallbackPlan AnswerOnly(net::HttpResponse response) {
+  CallbackPlan plan;
+  plan.response = std::move(response);
+  return plan;
+}
+
+CallbackPlan AnswerOnly(int status, std::string_view title) {
+  return AnswerOnly(JsonAnswer(status, title));
+}
+
+std::optional<CallbackPlan> RefuseUnlessPostTo(const net::HttpRequest& r,
+                                               std::initializer_list<std::string_view> paths) {
+  if (std::find(paths.begin(), paths.end(), r.path()) == paths.end()) {
+    return AnswerOnly(404, "No such callback.");
+  }
+  if (r.method != "POST") return AnswerOnly(405, "Method not allowed.");
+  return std::nullopt;
+}
 
 PlatformConnector::PlatformConnector(std::string name, const ConnectorContext& context)
     : name_(std::move(name)), context_(context) {}

@@ -22,8 +22,10 @@
 // Thread-safety: as Connector (called from any strand; the platform hooks are const).
 #pragma once
 
+#include <initializer_list>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -45,6 +47,15 @@ struct CallbackPlan {
   net::HttpResponse response;         // the answer once every event is recorded
   std::vector<ProviderEvent> events;  // may be empty (handshake, ignored event, refusal)
 };
+
+// A callback answered without recording anything: a refusal or a handshake.
+CallbackPlan AnswerOnly(net::HttpResponse response);
+// JsonAnswer(status, title) as such a plan.
+CallbackPlan AnswerOnly(int status, std::string_view title);
+// The refusal of a callback that is not a POST to one of `paths` (404, then 405); nullopt
+// when it is one.
+std::optional<CallbackPlan> RefuseUnlessPostTo(const net::HttpRequest& r,
+                                               std::initializer_list<std::string_view> paths);
 
 class PlatformConnector : public Connector {
  public:

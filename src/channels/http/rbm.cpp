@@ -282,41 +282,30 @@ SendOutcome RbmConnector::ClassifySend(const OutboundSend& m,
 }
 
 CallbackPlan RbmConnector::PlanCallback(const net::HttpRequest& r) const {
-  CallbackPlan plan;
-  if (r.path() != "/providers/" + name() + "/events") {
-    plan.response = JsonAnswer(404, "No such callback.");
-    return plan;
-  }
-  if (r.method != "POST") {
-    plan.response = JsonAnswer(405, "Method not allowed.");
-    return plan;
+  if (auto refused = RefuseUnlessPostTo(r, {"/providers/" + name() + "/events"})) {
+    return std::move(*refused);
   }
   auto body = ParseObject(r.body);
   if (!body) {
-    plan.response = JsonAnswer(400, "The body is not a JSON object.");
-    return plan;
+    return AnswerOnly(400, "The body is not a JSON object.");
   }
   // Webhook setup: echo the secret for our clientToken.
   if (body->contains("clientToken") && !body->contains("message")) {
     if (!ConstantTimeEquals(StringAt(*body, "clientToken"), config_.client_token)) {
-      plan.response = JsonAnswer(403, "Unknown clientToken.");
-      return plan;
+      return AnswerOnly(403, "Unknown clientToken.");
     }
-    plan.response = net::HttpResponse{200, "text/plain", StringAt(*body, "secret"), {}};
-    return plan;
+    return AnswerOnly(net::HttpResponse{200, "text/plain", StringAt(*body, "secret"), {}});
   }
   std::string_view signature = r.Header("x-goog-signature");
   if (signature.empty()) {
-    plan.response = JsonAnswer(401, "X-Goog-Signature is required.");
-    return plan;
+    return AnswerOnly(401, "X-Goog-Signature is required.");
   }
   std::optional<std::string> data = auth::Base64Decode(StringAt(ObjectOrEmpty(*body, "message"), "data"));
   if (!data ||
       !ConstantTimeEquals(signature, Base64Encode(HmacSha512(config_.client_token, *data)))) {
-    plan.response = JsonAnswer(403, "Bad X-Goog-Signature.");
-    return plan;
+    return AnswerOnly(403, "Bad X-Goog-Signature.");
   }
-  plan.response = JsonAnswer(200, "ok");
+  CallbackPlan plan = AnswerOnly(200, "ok");
   auto event = ParseObject(*data);
   if (!event) return plan;  // signed but not JSON: nothing to record
   std::string sender = StringAt(*event, "senderPhoneNumber");

@@ -244,28 +244,20 @@ SendOutcome ViberConnector::ClassifySend(const OutboundSend& m,
 }
 
 CallbackPlan ViberConnector::PlanCallback(const net::HttpRequest& r) const {
+  if (auto refused = RefuseUnlessPostTo(r, {"/providers/" + name() + "/webhook"})) {
+    return std::move(*refused);
+  }
   CallbackPlan plan;
-  if (r.path() != "/providers/" + name() + "/webhook") {
-    plan.response = JsonAnswer(404, "No such callback.");
-    return plan;
-  }
-  if (r.method != "POST") {
-    plan.response = JsonAnswer(405, "Method not allowed.");
-    return plan;
-  }
   std::string_view signature = r.Header("x-viber-content-signature");
   if (signature.empty()) {
-    plan.response = JsonAnswer(401, "X-Viber-Content-Signature is required.");
-    return plan;
+    return AnswerOnly(401, "X-Viber-Content-Signature is required.");
   }
   if (!VerifyViberSignature(signature, r.body, config_.auth_token)) {
-    plan.response = JsonAnswer(403, "Bad X-Viber-Content-Signature.");
-    return plan;
+    return AnswerOnly(403, "Bad X-Viber-Content-Signature.");
   }
   auto body = ParseObject(r.body);
   if (!body) {
-    plan.response = JsonAnswer(400, "The body is not a JSON object.");
-    return plan;
+    return AnswerOnly(400, "The body is not a JSON object.");
   }
   plan.response = JsonAnswer(200, "ok");
   const std::string event = StringAt(*body, "event");

@@ -116,33 +116,25 @@ SendOutcome VonageConnector::ClassifySend(const OutboundSend& m,
 }
 
 CallbackPlan VonageConnector::PlanCallback(const net::HttpRequest& r) const {
-  CallbackPlan plan;
   const std::string base = "/providers/" + name();
-  if (r.path() != base + "/status" && r.path() != base + "/inbound") {
-    plan.response = JsonAnswer(404, "No such callback.");
-    return plan;
+  if (auto refused = RefuseUnlessPostTo(r, {base + "/status", base + "/inbound"})) {
+    return std::move(*refused);
   }
-  if (r.method != "POST") {
-    plan.response = JsonAnswer(405, "Method not allowed.");
-    return plan;
-  }
+  CallbackPlan plan;
   std::string_view authorization = r.Header("authorization");
   if (authorization.empty()) {
-    plan.response = JsonAnswer(401, "A signed webhook (Authorization: Bearer) is required.");
-    return plan;
+    return AnswerOnly(401, "A signed webhook (Authorization: Bearer) is required.");
   }
   auto verified = webhooks::VerifyWebhook(authorization, r.body, config_.signature_secret);
   const int64_t now_s = NowMs() / 1000;
   if (!verified || verified->iat < now_s - config_.max_signature_age_s ||
       verified->iat > now_s + config_.max_signature_age_s ||
       (!verified->application_id.empty() && verified->application_id != config_.application_id)) {
-    plan.response = JsonAnswer(403, "Bad, stale or foreign webhook signature.");
-    return plan;
+    return AnswerOnly(403, "Bad, stale or foreign webhook signature.");
   }
   auto body = ParseObject(r.body);
   if (!body) {
-    plan.response = JsonAnswer(400, "The body is not a JSON object.");
-    return plan;
+    return AnswerOnly(400, "The body is not a JSON object.");
   }
   plan.response = JsonAnswer(200, "ok");
   ProviderEvent ev;
