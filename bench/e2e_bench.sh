@@ -191,7 +191,7 @@ perf_start() {
   perf record -F 499 -g -p "$2" -o "$OUT/perf-$1.data" -- sleep "$DURATION" > "$OUT/perf-$1.log" 2>&1 &
   PERF_PID=$!; remember $PERF_PID perf
   # Syscall counts (fdatasync/fsync = group commits) and context switches, same window.
-  perf stat -e 'syscalls:sys_enter_fdatasync,syscalls:sys_enter_fsync,syscalls:sys_enter_pwrite64,syscalls:sys_enter_pread64,syscalls:sys_enter_futex,context-switches,task-clock' \
+  perf stat -e 'syscalls:sys_enter_fdatasync,syscalls:sys_enter_fsync,syscalls:sys_enter_pwrite64,syscalls:sys_enter_pread64,syscalls:sys_enter_futex,syscalls:sys_enter_connect,syscalls:sys_enter_accept4,syscalls:sys_enter_sendmsg,syscalls:sys_enter_recvmsg,syscalls:sys_enter_epoll_wait,syscalls:sys_enter_write,syscalls:sys_enter_read,context-switches,task-clock' \
     -p "$2" -o "$OUT/perf-$1-stat.txt" -- sleep "$DURATION" > /dev/null 2>&1 &
   PERF_STAT_PID=$!; remember $PERF_STAT_PID perf-stat
 }
@@ -251,7 +251,7 @@ herald_run() {  # kind(sms|chain|chain_open) rep [rate]
   } > "$dir/herald.toml"
   local token; token=$(tr -dc 'A-Za-z0-9' < /dev/urandom | head -c 32)
   "$HERALD" serve --config "$dir/herald.toml" --listen 127.0.0.1:$PORT_HERALD --data-dir "$dir" \
-    --admin-token "$token" --io-threads "$IO_THREADS" --log-level warn \
+    --admin-token "$token" --io-threads "$IO_THREADS" --log-level "${HERALD_LOG_LEVEL:-warn}" \
     > "$dir/herald.out" 2> "$dir/herald.err" &
   local pid=$!; remember $pid herald
   if ! wait_for 20 $pid "herald" grep -qs 'herald: listening on' "$dir/herald.out"; then

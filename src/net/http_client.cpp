@@ -283,7 +283,8 @@ class HttpClient::Impl : public std::enable_shared_from_this<HttpClient::Impl> {
         options_(std::move(options)),
         ssl_(ssl::context::tls_client) {
     options_.per_endpoint_concurrency = std::max(1, options_.per_endpoint_concurrency);
-    options_.max_idle_per_endpoint = std::max(0, options_.max_idle_per_endpoint);
+    if (options_.max_idle_per_endpoint < 0)
+      options_.max_idle_per_endpoint = options_.per_endpoint_concurrency;
     boost::system::error_code ec;
     ssl_.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
                          ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1,

@@ -51,7 +51,9 @@ struct HttpClientOptions {
   int64_t connect_timeout_ms = 3000;
   int64_t response_timeout_ms = 15000;
   int per_endpoint_concurrency = 32;
-  int max_idle_per_endpoint = 8;
+  // Connections kept open between requests; < 0: as many as per_endpoint_concurrency, so a
+  // burst's connections are reused by the next burst instead of closed and re-opened.
+  int max_idle_per_endpoint = -1;
   size_t max_response_bytes = 64 * 1024;
   // Extra trust anchors (PEM file) used instead of the system CA store when not empty, for
   // private receivers and tests.

@@ -191,6 +191,35 @@ TEST_F(HttpClientTest, ReusesOneKeepAliveConnectionForSequentialPosts) {
   EXPECT_EQ(client.stats().stale_retries, 0u);
 }
 
+// Two bursts of 16 concurrent POSTs: the second reuses the first's 16 connections. With fewer
+// kept idle than may be in flight, every burst would re-open the difference (measured: one
+// connect per six webhooks under load before the idle cap followed the concurrency).
+asio::awaitable<void> TwoBursts(HttpClient* client, TestServer* server) {
+  for (int burst = 0; burst < 2; ++burst) {
+    auto counters = std::make_shared<int>(0);
+    auto ex = co_await asio::this_coro::executor;
+    for (int i = 0; i < 16; ++i) {
+      asio::co_spawn(ex, PostTo(client, server->Url("/ok")),
+                     [counters](std::exception_ptr e, HttpClientResponse r) {
+                       if (e) ADD_FAILURE() << "post threw";
+                       EXPECT_EQ(r.status, 200) << r.detail;
+                       ++*counters;
+                     });
+    }
+    EXPECT_TRUE(co_await WaitFor(counters.get(), 16, 5000));
+  }
+}
+
+TEST_F(HttpClientTest, KeepsAsManyIdleConnectionsAsMayBeInFlight) {
+  HttpClientOptions options;
+  options.per_endpoint_concurrency = 16;
+  HttpClient client(ioc_.get_executor(), options);
+  RunTest(ioc_, TwoBursts(&client, &server_));
+  EXPECT_EQ(server_.hits["/ok"], 32);
+  EXPECT_EQ(server_.accepted, 16);
+  EXPECT_EQ(client.stats().connections_opened, 16u);
+}
+
 // ---- status codes ---------------------------------------------------------------------------
 
 asio::awaitable<void> Expect503(HttpClient* client, TestServer* server) {
