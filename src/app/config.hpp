@@ -30,7 +30,6 @@ struct ServeConfig {
   std::string public_url;
   size_t max_body_bytes = 256 * 1024;
   std::string sqlite_synchronous = "FULL";  // FULL (power-loss durable) | NORMAL
-  bool sqlite_pipelined_sync = true;  // FULL: fdatasync the WAL on a sync thread (decision 0011)
 
   // Delivery (decision 0005). [engine] and the webhook retry schedule of [webhooks].
   engine::EngineOptions engine;

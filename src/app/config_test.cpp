@@ -71,30 +71,6 @@ TEST(ConfigTest, RejectsUnknownKeysAndWrongTypesWithTheKeyName) {
   for (auto& p : {unknown, wrong, broken}) std::remove(p.c_str());
 }
 
-TEST(ConfigTest, PipelinedSyncIsOnByDefaultAndSwitchable) {
-  ServeConfig c;
-  EXPECT_EQ(c.sqlite_synchronous, "FULL");
-  EXPECT_TRUE(c.sqlite_pipelined_sync);
-  std::string off = WriteTemp("sqlite_pipelined_sync = false\n");
-  ASSERT_TRUE(ApplyTomlFile(off, c));
-  EXPECT_FALSE(c.sqlite_pipelined_sync);
-  std::string wrong = WriteTemp("sqlite_pipelined_sync = \"yes\"\n");
-  auto r = ApplyTomlFile(wrong, c);
-  ASSERT_FALSE(r);
-  EXPECT_NE(r.error().message.find("'sqlite_pipelined_sync' must be a boolean"), std::string::npos)
-      << r.error().message;
-  std::map<std::string, std::string> env{{"HERALD_SQLITE_PIPELINED_SYNC", "true"}};
-  auto getenv = [&env](const char* name) -> const char* {
-    auto it = env.find(name);
-    return it == env.end() ? nullptr : it->second.c_str();
-  };
-  ASSERT_TRUE(ApplyEnvironment(c, getenv));
-  EXPECT_TRUE(c.sqlite_pipelined_sync);
-  env["HERALD_SQLITE_PIPELINED_SYNC"] = "maybe";
-  EXPECT_FALSE(ApplyEnvironment(c, getenv));
-  for (auto& p : {off, wrong}) std::remove(p.c_str());
-}
-
 TEST(ConfigTest, ValidateChecksRanges) {
   ServeConfig c;
   EXPECT_TRUE(Validate(c));

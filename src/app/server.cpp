@@ -58,7 +58,6 @@ int RunServer(const ServeConfig& config) {
   store::SqliteOptions sqlite;
   sqlite.path = DatabasePath(config.data_dir);
   sqlite.synchronous = config.sqlite_synchronous;
-  sqlite.pipelined_sync = config.sqlite_pipelined_sync;
   auto opened = store::OpenSqliteStore(sqlite);
   if (!opened) {
     spdlog::critical("cannot open store {}: {}", sqlite.path, opened.error().message);
@@ -190,13 +189,11 @@ int RunServer(const ServeConfig& config) {
   const double batches = st.batches ? static_cast<double>(st.batches) : 1.0;
   spdlog::info(
       "store: {} write ops in {} batches ({} commits), mean batch {:.1f}, max {}; per batch "
-      "mean {:.0f} us running ({:.0f} us in commit), {:.0f} us resuming callers; {} syncs "
-      "(mean {:.0f} us)",
+      "mean {:.0f} us running ({:.0f} us in commit), {:.0f} us resuming callers",
       st.operations, st.batches, st.commits, static_cast<double>(st.operations) / batches,
       st.max_batch, static_cast<double>(st.batch_ns) / batches / 1e3,
       static_cast<double>(st.commit_ns) / batches / 1e3,
-      static_cast<double>(st.complete_ns) / batches / 1e3, st.syncs,
-      st.syncs ? static_cast<double>(st.sync_ns) / static_cast<double>(st.syncs) / 1e3 : 0.0);
+      static_cast<double>(st.complete_ns) / batches / 1e3);
   spdlog::info("stopped");
   return 0;
 }

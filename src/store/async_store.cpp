@@ -118,15 +118,7 @@ Result<void> Invoke(const TxFunction& fn, Tx& tx) noexcept {
 class AsyncStore::Impl {
  public:
   Impl(Store& store, AsyncStoreOptions options)
-      : store_(store),
-        max_batch_(std::max<size_t>(1, options.max_batch)),
-        defers_sync_(store.DefersSync()) {
-    if (defers_sync_) {
-      syncer_ = std::thread([this] {
-        pthread_setname_np(pthread_self(), "herald-sync");
-        SyncLoop();
-      });
-    }
+      : store_(store), max_batch_(std::max<size_t>(1, options.max_batch)) {
     writer_ = std::thread([this] {
       pthread_setname_np(pthread_self(), "herald-writer");  // for top -H and perf
       WriterLoop();
@@ -162,13 +154,6 @@ class AsyncStore::Impl {
     write_cv_.notify_all();
     read_cv_.notify_all();
     if (writer_.joinable()) writer_.join();
-    // The writer has handed over its last batch: the sync thread syncs and completes it.
-    {
-      std::lock_guard lock(sync_mu_);
-      sync_stopping_ = true;
-    }
-    sync_cv_.notify_all();
-    if (syncer_.joinable()) syncer_.join();
     for (auto& t : readers_) {
       if (t.joinable()) t.join();
     }
@@ -183,8 +168,6 @@ class AsyncStore::Impl {
     s.batch_ns = batch_ns_.load(std::memory_order_relaxed);
     s.commit_ns = commit_ns_.load(std::memory_order_relaxed);
     s.complete_ns = complete_ns_.load(std::memory_order_relaxed);
-    s.syncs = syncs_.load(std::memory_order_relaxed);
-    s.sync_ns = sync_ns_.load(std::memory_order_relaxed);
     return s;
   }
 
@@ -207,11 +190,7 @@ class AsyncStore::Impl {
       const auto t0 = SteadyNs();
       RunBatch(batch);
       const auto t1 = SteadyNs();
-      if (defers_sync_) {
-        HandToSyncer(batch);
-      } else {
-        CompleteBatch(batch);
-      }
+      CompleteBatch(batch);
       const auto t2 = SteadyNs();
       batches_.fetch_add(1, std::memory_order_relaxed);
       if (batch.size() > max_batch_seen_.load(std::memory_order_relaxed)) {
@@ -220,45 +199,6 @@ class AsyncStore::Impl {
       batch_ns_.fetch_add(t1 - t0, std::memory_order_relaxed);
       complete_ns_.fetch_add(t2 - t1, std::memory_order_relaxed);
       batch.clear();
-    }
-  }
-
-  // Pipelined sync (decision 0011). The writer commits without waiting for the disk and hands
-  // the batch here; while the sync thread fdatasyncs, the writer already runs the next batch.
-  // A batch is completed only by a sync that began after its commit (it was queued before the
-  // sync thread took the queue), so every acknowledged write is durable. One sync covers every
-  // batch committed while the previous one ran.
-  void HandToSyncer(std::vector<std::unique_ptr<Op>>& batch) {
-    {
-      std::lock_guard lock(sync_mu_);
-      for (auto& op : batch) sync_queue_.push_back(std::move(op));
-    }
-    sync_cv_.notify_one();
-  }
-
-  void SyncLoop() {
-    std::vector<std::unique_ptr<Op>> synced;
-    for (;;) {
-      {
-        std::unique_lock lock(sync_mu_);
-        sync_cv_.wait(lock, [this] { return sync_stopping_ || !sync_queue_.empty(); });
-        if (sync_queue_.empty()) return;  // stopping and drained
-        synced.swap(sync_queue_);
-      }
-      const auto t0 = SteadyNs();
-      auto r = store_.SyncCommitted();
-      sync_ns_.fetch_add(SteadyNs() - t0, std::memory_order_relaxed);
-      syncs_.fetch_add(1, std::memory_order_relaxed);
-      if (!r) {
-        // Committed and visible, but whether it reached the disk is unknown: the callers are
-        // told the write failed (a 503 to an API client, which retries with its idempotency
-        // key; the engine re-drives its job).
-        for (auto& op : synced) {
-          if (op->result) op->result = tl::make_unexpected(r.error());
-        }
-      }
-      CompleteBatch(synced);
-      synced.clear();
     }
   }
 
@@ -317,7 +257,7 @@ class AsyncStore::Impl {
       if (!op->result) return false;
     }
     const auto t0 = SteadyNs();
-    const bool committed = static_cast<bool>(tx.CommitWithoutSync());
+    const bool committed = static_cast<bool>(tx.Commit());
     commit_ns_.fetch_add(SteadyNs() - t0, std::memory_order_relaxed);
     if (!committed) return false;
     commits_.fetch_add(1);
@@ -328,7 +268,7 @@ class AsyncStore::Impl {
     HERALD_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kWrite));
     HERALD_RETURN_IF_ERROR(Invoke(op.fn, *tx));
     const auto t0 = SteadyNs();
-    auto committed = tx->CommitWithoutSync();
+    auto committed = tx->Commit();
     commit_ns_.fetch_add(SteadyNs() - t0, std::memory_order_relaxed);
     HERALD_RETURN_IF_ERROR(committed);
     commits_.fetch_add(1);
@@ -356,14 +296,6 @@ class AsyncStore::Impl {
 
   Store& store_;
   const size_t max_batch_;
-  const bool defers_sync_;  // the store's commits need SyncCommitted(): run the sync thread
-  std::mutex sync_mu_;      // guards sync_queue_ and sync_stopping_
-  std::condition_variable sync_cv_;
-  std::vector<std::unique_ptr<Op>> sync_queue_;  // committed, not yet synced
-  bool sync_stopping_ = false;
-  std::atomic<uint64_t> syncs_{0};
-  std::atomic<uint64_t> sync_ns_{0};
-  std::thread syncer_;
   std::mutex stop_mu_;
   std::mutex mu_;  // guards the queues and stopping_
   std::condition_variable write_cv_;

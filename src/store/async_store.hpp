@@ -2,10 +2,7 @@
 //
 // Writes are group-committed: one writer thread takes every pending write operation, runs them
 // in ONE transaction and commits once (one fsync for the whole batch), then resumes each caller
-// on its own executor. With a store that defers syncs (SQLite's pipelined sync, decision
-// 0011) the writer commits without waiting for the disk and a sync thread fdatasyncs and then
-// resumes the callers, while the writer runs the next batch. Either way a caller resumes only
-// once its write is durable. Reads run on a small pool of reader threads.
+// on its own executor. Reads run on a small pool of reader threads.
 //
 // A write operation is a function over the open Tx that writes its outputs into the caller's
 // locals (which outlive the co_await). It may run MORE THAN ONCE: if any operation of a batch
@@ -63,8 +60,6 @@ class AsyncStore {
     uint64_t batch_ns = 0;         // writer time running batches (Begin .. Commit), total
     uint64_t commit_ns = 0;        // of which in Commit() (WAL write + fsync), total
     uint64_t complete_ns = 0;      // writer time resuming callers after the commits, total
-    uint64_t syncs = 0;            // pipelined sync: fdatasyncs by the sync thread
-    uint64_t sync_ns = 0;          // time in them, total
   };
   Stats stats() const;
 

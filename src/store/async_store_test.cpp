@@ -3,7 +3,6 @@
 #include <stdlib.h>
 
 #include <atomic>
-#include <chrono>
 #include <filesystem>
 #include <future>
 #include <stdexcept>
@@ -37,13 +36,6 @@ asio::awaitable<void> RunWrite(AsyncStore* store, TxFunction fn, Result<void>* o
 asio::awaitable<void> InsertApp(AsyncStore* store, ApplicationRow row, Result<void>* out) {
   TxFunction fn = [row](Tx& tx) { return tx.ApplicationInsert(row); };
   *out = co_await store->Write(std::move(fn));
-}
-
-asio::awaitable<void> InsertAppFlagged(AsyncStore* store, ApplicationRow row, bool* done,
-                                        Result<void>* out) {
-  TxFunction fn = [row](Tx& tx) { return tx.ApplicationInsert(row); };
-  *out = co_await store->Write(std::move(fn));
-  *done = true;
 }
 
 asio::awaitable<void> ReadApp(AsyncStore* store, std::string id,
@@ -116,11 +108,10 @@ class AsyncStoreTest : public ::testing::Test {
     faults_.reset();
     db_.reset();
   }
-  void Open(AsyncStoreOptions options, bool pipelined_sync = true) {
+  void Open(AsyncStoreOptions options) {
     Close();
     SqliteOptions o;
     o.path = dir_ + "/herald.db";
-    o.pipelined_sync = pipelined_sync;
     auto s = OpenSqliteStore(o);
     ASSERT_TRUE(s) << s.error().message;
     db_ = std::move(*s);
@@ -136,17 +127,6 @@ class AsyncStoreTest : public ::testing::Test {
     });
     EXPECT_TRUE(r);
     return count;
-  }
-  // Polls (running `ioc`'s ready handlers) until `count` apps are visible to readers.
-  bool WaitVisible(asio::io_context& ioc, size_t count) {
-    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (CountApps() < count) {
-      if (std::chrono::steady_clock::now() > until) return false;
-      ioc.restart();
-      ioc.poll();
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    return true;
   }
   // Spawns one InsertApp per id in [first, last) and runs the io_context until each has
   // submitted its operation (they are then queued behind a WriterBlocker).
@@ -324,86 +304,6 @@ TEST_F(AsyncStoreTest, StopDrainsQueuedWritesThenRefusesNewWork) {
   // Everything acknowledged before Stop is in the database.
   Open(AsyncStoreOptions{});
   EXPECT_EQ(CountApps(), 20u);
-}
-
-// ---- pipelined sync (decision 0011) ---------------------------------------------------------
-
-TEST_F(AsyncStoreTest, PipelinedSyncIsTheDefaultAndCommitModeHasNoSyncThread) {
-  EXPECT_TRUE(db_->DefersSync());
-  ASSERT_TRUE(async_->WriteSync([](Tx& tx) { return tx.ApplicationInsert(App(1)); }));
-  EXPECT_EQ(async_->stats().syncs, 1u);
-  EXPECT_EQ(faults_->syncs_started(), 1);
-
-  Open(AsyncStoreOptions{}, /*pipelined_sync=*/false);
-  EXPECT_FALSE(db_->DefersSync());
-  ASSERT_TRUE(async_->WriteSync([](Tx& tx) { return tx.ApplicationInsert(App(2)); }));
-  EXPECT_EQ(async_->stats().syncs, 0u);
-  EXPECT_EQ(faults_->syncs_started(), 0);
-  EXPECT_EQ(CountApps(), 2u);
-}
-
-TEST_F(AsyncStoreTest, AWriteIsAcknowledgedOnlyAfterItsSync) {
-  faults_->HoldSyncs(true);  // a disk that takes its time
-  asio::io_context ioc(1);
-  bool done = false;
-  Result<void> result;
-  Spawn(ioc.get_executor(), InsertAppFlagged(async_.get(), App(1), &done, &result));
-  // Committed (readers see it) but not acknowledged while its sync has not returned.
-  ASSERT_TRUE(WaitVisible(ioc, 1));
-  ioc.restart();
-  ioc.poll();
-  EXPECT_FALSE(done);
-  EXPECT_GE(faults_->syncs_started(), 1);
-  faults_->HoldSyncs(false);
-  ioc.restart();
-  ioc.run();
-  EXPECT_TRUE(done);
-  EXPECT_TRUE(result);
-}
-
-TEST_F(AsyncStoreTest, TheWriterCommitsTheNextBatchWhileASyncRuns) {
-  faults_->HoldSyncs(true);
-  asio::io_context ioc(1);
-  bool first_done = false, second_done = false;
-  Result<void> first, second;
-  Spawn(ioc.get_executor(), InsertAppFlagged(async_.get(), App(1), &first_done, &first));
-  ASSERT_TRUE(WaitVisible(ioc, 1));
-  // The first batch's sync is stuck; the writer is not: the second write commits too.
-  Spawn(ioc.get_executor(), InsertAppFlagged(async_.get(), App(2), &second_done, &second));
-  ASSERT_TRUE(WaitVisible(ioc, 2));
-  EXPECT_FALSE(first_done);
-  EXPECT_FALSE(second_done);
-  faults_->HoldSyncs(false);
-  ioc.restart();
-  ioc.run();
-  EXPECT_TRUE(first && second);
-  EXPECT_EQ(async_->stats().commits, 2u);
-  // The second batch was queued while the first sync ran: at most one more sync covers it.
-  EXPECT_LE(async_->stats().syncs, 2u);
-}
-
-TEST_F(AsyncStoreTest, AFailedSyncFailsItsWritesWithUnavailable) {
-  faults_->FailNextSyncs(1);
-  auto r = async_->WriteSync([](Tx& tx) { return tx.ApplicationInsert(App(1)); });
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, Errc::kUnavailable);
-  EXPECT_NE(r.error().message.find("sync failed"), std::string::npos);
-  // The next write syncs again and is acknowledged.
-  EXPECT_TRUE(async_->WriteSync([](Tx& tx) { return tx.ApplicationInsert(App(2)); }));
-}
-
-TEST_F(AsyncStoreTest, StopSyncsAndAcknowledgesWhatWasCommitted) {
-  faults_->HoldSyncs(true);
-  asio::io_context ioc(1);
-  std::vector<Result<void>> results;
-  SubmitInserts(ioc, 0, 5, results);
-  ASSERT_TRUE(WaitVisible(ioc, 5));
-  std::thread stopper([this] { async_->Stop(); });
-  faults_->HoldSyncs(false);
-  stopper.join();
-  ioc.restart();
-  ioc.run();
-  EXPECT_EQ(CountOk(results), 5);
 }
 
 TEST_F(AsyncStoreTest, CommittedWritesSurviveReopen) {

@@ -119,10 +119,6 @@ class Tx {
 
   // Makes the transaction's writes durable (as the store's sync setting defines).
   virtual Result<void> Commit() = 0;
-  // Commits and makes the writes visible, but leaves their durability to a later
-  // Store::SyncCommitted() (group commit with the fsync pipelined, async_store.cpp). A store
-  // that does not defer syncs commits as Commit() does.
-  virtual Result<void> CommitWithoutSync() { return Commit(); }
 };
 
 // A database. Thread-safe: Begin() may be called from any thread, but at most one kWrite
@@ -134,22 +130,11 @@ class Store {
   virtual Result<std::unique_ptr<Tx>> Begin(TxMode mode) = 0;
   // Cheap liveness probe for /readyz.
   virtual Result<void> Ping() = 0;
-
-  // Pipelined durability. True if CommitWithoutSync() leaves transactions that are visible
-  // but not yet durable; SyncCommitted() then makes every transaction committed before the
-  // call durable (for SQLite: one fdatasync of the WAL). Callers that acknowledge writes
-  // (AsyncStore) acknowledge only after a SyncCommitted() that began after the commit.
-  virtual bool DefersSync() const { return false; }
-  virtual Result<void> SyncCommitted() { return {}; }
 };
 
 struct SqliteOptions {
   std::string path;                 // database file; ":memory:" is refused (readers need a file)
   std::string synchronous = "FULL";  // "FULL" (default, power-loss durable) or "NORMAL"
-  // With FULL: true (default) = the WAL is fdatasync'ed by SyncCommitted() after the commit,
-  // so the writer need not wait for the disk (decision 0011); false = SQLite fsyncs inside
-  // every COMMIT. The same bytes are on disk before any acknowledgement either way.
-  bool pipelined_sync = true;
   int busy_timeout_ms = 5000;
   int read_connections = 2;
 };

@@ -1,15 +1,10 @@
 // SqliteStore: the embedded backend. One write connection (BEGIN IMMEDIATE, serialized by a
 // mutex) and a pool of read connections; WAL lets readers run beside the writer.
-#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <chrono>
 #include <condition_variable>
-#include <cstring>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -466,10 +461,7 @@ class SqliteTx final : public Tx {
     return Delete(kIdemPrune, before_ms);
   }
 
-  // Defined after SqliteStore: with pipelined sync, COMMIT and then the WAL's fdatasync.
-  Result<void> Commit() override;
-
-  Result<void> CommitWithoutSync() override {
+  Result<void> Commit() override {
     if (done_) return MakeError(Errc::kInternal, "transaction already finished");
     // SQLite would commit the statements that succeeded before a failed one; PostgreSQL would
     // not (the transaction is aborted). Refuse here too, so callers cannot depend on it.
@@ -598,13 +590,8 @@ Result<DbPtr> OpenConnection(const SqliteOptions& o, bool writer) {
   sqlite3_busy_timeout(db.get(), o.busy_timeout_ms);
   // A 64 MiB page cache and memory-mapped reads keep the B-tree pages hot, so commits write
   // the WAL instead of re-reading evicted pages with pread.
-  // Pipelined sync (decision 0011): SQLite does not fsync at COMMIT; SqliteStore::SyncCommitted
-  // fdatasyncs the WAL before anything is acknowledged. Checkpoints still fsync the WAL before
-  // copying it and the database after, and a WAL that starts over has its header synced, as
-  // SQLite does in NORMAL mode.
-  const bool pipelined = o.synchronous == "FULL" && o.pipelined_sync;
   std::string pragmas = "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=" +
-                        (pipelined ? std::string("NORMAL") : o.synchronous) +
+                        o.synchronous +
                         "; PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456; "
                         "PRAGMA temp_store=MEMORY;";
   if (!writer) pragmas += " PRAGMA query_only=ON;";
@@ -737,10 +724,6 @@ class SqliteStore final : public Store {
     HERALD_ASSIGN_OR_RETURN(DbPtr w, OpenConnection(o, true));
     store->writer_ = std::make_unique<Connection>(std::move(w));
     HERALD_RETURN_IF_ERROR(store->Migrate());
-    if (o.synchronous == "FULL" && o.pipelined_sync) {
-      store->wal_path_ = o.path + "-wal";
-      HERALD_RETURN_IF_ERROR(store->OpenWal());
-    }
     // Checkpoints off the writer thread (Checkpointer). Replaces SQLite's autocheckpoint hook.
     HERALD_ASSIGN_OR_RETURN(DbPtr c, OpenConnection(o, true));
     store->checkpointer_ = std::make_unique<Checkpointer>(std::move(c));
@@ -787,30 +770,6 @@ class SqliteStore final : public Store {
     return r;
   }
 
-  bool DefersSync() const override { return wal_fd_ >= 0; }
-
-  // One fdatasync of the WAL makes every transaction committed before it durable: a commit
-  // has written its frames (commit frame last) with pwrite before COMMIT returned, and Linux
-  // flushes a file's dirty pages whichever descriptor asks. The WAL is reopened if it was
-  // unlinked (it is deleted only when the last connection closes, not while this store holds
-  // its own, but a stale descriptor would sync nothing).
-  Result<void> SyncCommitted() override {
-    if (wal_fd_ < 0) return {};
-    std::lock_guard lock(sync_mu_);
-    struct stat st {};
-    if (fstat(wal_fd_, &st) != 0 || st.st_nlink == 0) {
-      ::close(wal_fd_);
-      wal_fd_ = -1;
-      HERALD_RETURN_IF_ERROR(OpenWal());
-    }
-    if (::fdatasync(wal_fd_) != 0) {
-      const int err = errno;
-      return MakeError(Errc::kUnavailable, std::string("sqlite: fdatasync of the WAL failed: ") +
-                                               std::strerror(err));
-    }
-    return {};
-  }
-
   void Finish(Connection* conn, TxMode mode, bool committed) {
     if (!committed) (void)conn->Step(kRollback);
     if (mode == TxMode::kRead) ReleaseReader(conn);
@@ -818,28 +777,6 @@ class SqliteStore final : public Store {
 
  private:
   explicit SqliteStore(int busy_timeout_ms) : busy_timeout_(busy_timeout_ms) {}
-
- public:
-  // The WAL descriptor is closed after every connection: SQLite takes no lock on the WAL
-  // file, but closing last keeps this store from touching a file SQLite still writes.
-  ~SqliteStore() override {
-    readers_.clear();
-    writer_.reset();
-    checkpointer_.reset();
-    if (wal_fd_ >= 0) ::close(wal_fd_);
-  }
-
- private:
-  // The write connection has created the WAL by now (WAL mode, migrations ran).
-  Result<void> OpenWal() {
-    wal_fd_ = ::open(wal_path_.c_str(), O_RDWR | O_CLOEXEC);
-    if (wal_fd_ < 0) {
-      const int err = errno;
-      return MakeError(Errc::kUnavailable,
-                       "sqlite: cannot open " + wal_path_ + " to sync it: " + std::strerror(err));
-    }
-    return {};
-  }
 
   // Applies the pending migrations in ONE write transaction, reading the current version
   // inside it: two processes opening a new database at once cannot both apply migration 1.
@@ -906,9 +843,6 @@ class SqliteStore final : public Store {
   }
 
   const std::chrono::milliseconds busy_timeout_;
-  std::string wal_path_;
-  std::mutex sync_mu_;  // guards wal_fd_ while SyncCommitted may reopen it
-  int wal_fd_ = -1;     // >= 0: pipelined sync (SyncCommitted fdatasyncs it)
   std::timed_mutex write_mu_;  // one write transaction at a time
   std::unique_ptr<Checkpointer> checkpointer_;  // before writer_: outlives the hook it installs
   std::unique_ptr<Connection> writer_;
@@ -919,14 +853,6 @@ class SqliteStore final : public Store {
 };
 
 SqliteTx::~SqliteTx() { static_cast<SqliteStore&>(store_).Finish(conn_, mode_, done_); }
-
-Result<void> SqliteTx::Commit() {
-  HERALD_RETURN_IF_ERROR(CommitWithoutSync());
-  // A direct commit is acknowledged to its caller when it returns, so it syncs now; AsyncStore
-  // calls CommitWithoutSync() and syncs whole batches on its sync thread instead.
-  if (mode_ != TxMode::kWrite) return {};
-  return store_.SyncCommitted();
-}
 
 }  // namespace
 

@@ -6,9 +6,7 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 
 #include "store/store.hpp"
 
@@ -33,28 +31,6 @@ class FaultInjectingStore final : public Store {
     return std::unique_ptr<Tx>(std::make_unique<FaultTx>(*this, std::move(tx), mode));
   }
   Result<void> Ping() override { return inner_.Ping(); }
-  bool DefersSync() const override { return inner_.DefersSync(); }
-  Result<void> SyncCommitted() override {
-    syncs_started_.fetch_add(1);
-    {
-      std::unique_lock lock(sync_mu_);
-      sync_cv_.wait(lock, [this] { return !syncs_held_; });
-    }
-    if (Take(fail_syncs_)) return MakeError(Errc::kUnavailable, "injected: sync failed");
-    return inner_.SyncCommitted();
-  }
-
-  // Pipelined sync (DefersSync stores): the next `n` SyncCommitted() calls fail; while held,
-  // SyncCommitted() blocks (a slow disk) until released.
-  void FailNextSyncs(int n) { fail_syncs_.store(n); }
-  void HoldSyncs(bool held) {
-    {
-      std::lock_guard lock(sync_mu_);
-      syncs_held_ = held;
-    }
-    sync_cv_.notify_all();
-  }
-  int syncs_started() const { return syncs_started_.load(); }
 
  private:
   static bool Take(std::atomic<int>& counter) {
@@ -176,13 +152,6 @@ class FaultInjectingStore final : public Store {
       }
       return inner_->Commit();
     }
-    Result<void> CommitWithoutSync() override {
-      if (mode_ == TxMode::kWrite && Take(owner_.fail_commits_)) {
-        owner_.commits_failed_.fetch_add(1);
-        return MakeError(Errc::kUnavailable, "injected: commit failed");
-      }
-      return inner_->CommitWithoutSync();
-    }
 
    private:
     FaultInjectingStore& owner_;
@@ -194,11 +163,6 @@ class FaultInjectingStore final : public Store {
   std::atomic<int> fail_commits_{0};
   std::atomic<int> fail_write_begins_{0};
   std::atomic<int> commits_failed_{0};
-  std::atomic<int> fail_syncs_{0};
-  std::atomic<int> syncs_started_{0};
-  std::mutex sync_mu_;
-  std::condition_variable sync_cv_;
-  bool syncs_held_ = false;
 };
 
 }  // namespace herald::store::testing
