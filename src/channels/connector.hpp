@@ -77,6 +77,11 @@ struct ProviderEvent {
   // status == "inbound": the application it belongs to, when the connector knows it; else
   // the engine gives it to the application of the latest message sent to `from` from `to`.
   std::optional<std::string> application_id;
+  // status == "read" with no provider_message_id: a read watermark (Messenger): every message
+  // this connector sent on `channel` from `to` (Herald's sender id) to `from` (the person) at
+  // or before this time was read. The engine finds them in the store, so a restart in between
+  // loses nothing.
+  std::optional<int64_t> read_watermark_ms;
   int64_t at_ms = 0;                 // when the provider saw it (0: now)
 };
 

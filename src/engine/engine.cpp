@@ -49,6 +49,10 @@ constexpr int64_t kAppCacheTtlMs = 2'000;  // as the API's application cache (do
 constexpr auto kRescanInterval = std::chrono::seconds(2);
 constexpr int64_t kCarriedFreshMs = 50;  // see Impl::carried_
 constexpr int64_t kRescanBatch = 10'000;  // rows per look for jobs of other processes
+// A read watermark (Messenger) marks read what was sent in the week before it, at most this
+// many messages per person per watermark (Meta sends one per read, so a backlog is rare).
+constexpr int64_t kReadWatermarkLookbackMs = 7LL * 24 * 3600 * 1000;
+constexpr int64_t kReadWatermarkMaxMessages = 100;
 
 JobRow NewJob(std::string_view kind, const std::string& ref, const std::string& app,
               std::string payload, int64_t run_at_ms, int64_t now_ms) {
@@ -1357,6 +1361,7 @@ class Engine::Impl {
   static asio::awaitable<Result<void>> DoProviderEvent(Impl* self, channels::ProviderEvent ev) {
     const int64_t now = self->clock_.NowMs();
     if (ev.status == "inbound") co_return co_await DoProviderInbound(self, std::move(ev), now);
+    if (ev.read_watermark_ms) co_return co_await DoReadWatermark(self, std::move(ev), now);
     std::optional<MessageRow> found;
     TxFunction find = [&found, &ev](Tx& tx) -> Result<void> {
       if (ev.message_uuid) {
@@ -1383,6 +1388,50 @@ class Engine::Impl {
       HERALD_ASSIGN_OR_RETURN(auto m, tx.MessageLoad(uuid));
       if (!m) return {};  // deleted with its application meanwhile
       return self->ApplyStatus(tx, *m, app, in, now, created);
+    };
+    HERALD_CO_RETURN_IF_ERROR(co_await self->store_.Write(std::move(write)));
+    self->Schedule(std::move(created));
+    co_return Result<void>{};
+  }
+
+  // A read watermark: every message the connector sent to that person at or before it is
+  // read. They are found in the store, not in the connector's memory, so a restart between the
+  // send and the read loses nothing; all of them become `read` in one transaction, each as a
+  // receipt naming it would (webhooks, plan moves). None found is not an error: Meta sends
+  // watermarks for messages of other senders of the Page too.
+  static asio::awaitable<Result<void>> DoReadWatermark(Impl* self, channels::ProviderEvent ev,
+                                                       int64_t now) {
+    const int64_t until = *ev.read_watermark_ms;
+    std::vector<MessageRow> unread;
+    TxFunction find = [&unread, &ev, until](Tx& tx) -> Result<void> {
+      HERALD_ASSIGN_OR_RETURN(unread, tx.MessageListUnreadToPeer(
+                                          ev.channel, ev.connector, ev.from, ev.to,
+                                          until - kReadWatermarkLookbackMs, until,
+                                          kReadWatermarkMaxMessages));
+      return {};
+    };
+    HERALD_CO_RETURN_IF_ERROR(co_await self->store_.Read(std::move(find)));
+    if (unread.empty()) co_return Result<void>{};
+    std::map<std::string, AppKeys> keys_by_app;
+    for (const MessageRow& m : unread) {
+      if (keys_by_app.contains(m.application_id)) continue;
+      std::string keys_of = m.application_id;
+      HERALD_CO_ASSIGN_OR_RETURN(auto keys, co_await self->LoadAppKeys(std::move(keys_of)));
+      keys_by_app.emplace(m.application_id, keys.value_or(AppKeys{}));
+    }
+    const StatusInput in{"read", std::nullopt, ""};
+    std::vector<JobRow> created;
+    TxFunction write = [self, &unread, &keys_by_app, &in, &created, now](Tx& tx) -> Result<void> {
+      created.clear();
+      for (const MessageRow& listed : unread) {
+        HERALD_ASSIGN_OR_RETURN(auto m, tx.MessageLoad(listed.uuid));
+        if (!m) continue;  // deleted with its application meanwhile
+        // Read meanwhile (by an earlier watermark or a receipt): nothing new to report.
+        if (m->state != "submitted" && m->state != "delivered") continue;
+        HERALD_RETURN_IF_ERROR(
+            self->ApplyStatus(tx, *m, keys_by_app.at(m->application_id), in, now, created));
+      }
+      return {};
     };
     HERALD_CO_RETURN_IF_ERROR(co_await self->store_.Write(std::move(write)));
     self->Schedule(std::move(created));

@@ -68,6 +68,13 @@ class Tx {
   virtual Result<std::optional<MessageRow>> MessageFindLatestByPeer(std::string_view channel,
                                                                     std::string_view to,
                                                                     std::string_view from) = 0;
+  // Messages of any application that `connector` sent on `channel` to `to` from `from`, created
+  // in [since_ms, until_ms], still `submitted` or `delivered`, whose `submitted` event is at or
+  // before `until_ms`; oldest first, at most `limit`. What a read watermark ("everything sent
+  // before T was read", Messenger) marks read.
+  virtual Result<std::vector<MessageRow>> MessageListUnreadToPeer(
+      std::string_view channel, std::string_view connector, std::string_view to,
+      std::string_view from, int64_t since_ms, int64_t until_ms, int64_t limit) = 0;
   // Appends to a message's history; returns the new event's id.
   virtual Result<int64_t> MessageEventInsert(const MessageEventRow& row) = 0;
   // The history of a message of `application_id`, oldest first (empty for another tenant's).

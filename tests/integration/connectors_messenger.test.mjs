@@ -89,3 +89,27 @@ test('bad signatures change nothing; the handshake; inbound messages', { timeout
   assert.equal(inbound.to, PAGE);
   assert.equal(inbound.text, 'hello page');
 });
+
+test('a read watermark that arrives after a kill -9 still marks read what was sent before it', { timeout: 40_000 }, async () => {
+  const to = psid();
+  fake.script(to, { silent: true }); // no automatic receipts: the test posts the read itself
+  const { message_uuid: uuid } = await accept(messenger(to));
+  await rx.waitForStatuses(uuid, ['submitted'], 10_000);
+  const later = psid(); // a message to someone else must not be marked by this person's read
+  fake.script(later, { silent: true });
+  const { message_uuid: other } = await accept(messenger(later));
+  await rx.waitForStatuses(other, ['submitted'], 10_000);
+
+  await herald.restart({ kill: true });
+  fake.webhookUrl = `${herald.base}/providers/fb/webhook`;
+  const read = [{ sender: { id: to }, recipient: { id: PAGE }, timestamp: Date.now(), read: { watermark: Date.now() } }];
+  assert.equal((await fake.postWebhook(read, { attempts: 1 })).status, 200);
+  const ev = (await rx.waitForStatuses(uuid, ['read'], 10_000)).find((e) => e.status === 'read');
+  assertStatusWebhookV1(ev, { message_uuid: uuid, to, from: PAGE, channel: 'messenger' });
+  assert.equal((await herald.getMessage(auth, uuid)).json.status, 'read');
+  assert.equal((await herald.getMessage(auth, other)).json.status, 'submitted');
+  // The same watermark again changes nothing and sends no second `read`.
+  assert.equal((await fake.postWebhook(read, { attempts: 1 })).status, 200);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(rx.statuses(uuid).filter((s) => s === 'read').length, 1);
+});

@@ -9,9 +9,6 @@ namespace herald::channels::http {
 namespace json = boost::json;
 
 namespace {
-constexpr size_t kRecentPerPerson = 32;
-constexpr size_t kRecentPeople = 10000;
-
 const json::object& ObjectOrEmpty(const json::object& o, std::string_view key) {
   static const json::object kEmpty;
   const json::object* p = ObjectAt(o, key);
@@ -111,17 +108,12 @@ std::variant<ProviderRequest, SendOutcome> MessengerConnector::BuildSend(
   return r;
 }
 
-SendOutcome MessengerConnector::ClassifySend(const OutboundSend& m,
+SendOutcome MessengerConnector::ClassifySend(const OutboundSend& /*m*/,
                                              const net::HttpClientResponse& r) const {
   if (r.status >= 200 && r.status < 300) {
     auto o = ParseObject(r.body);
     std::string mid = o ? StringAt(*o, "message_id") : std::string();
     if (mid.empty()) return Retryable("Messenger answered " + std::to_string(r.status) + " without message_id");
-    std::lock_guard lock(mu_);
-    if (recent_.size() >= kRecentPeople && !recent_.contains(m.to)) recent_.erase(recent_.begin());
-    auto& list = recent_[m.to];
-    list.emplace_back(mid, NowMs());
-    if (list.size() > kRecentPerPerson) list.pop_front();
     return Submitted(std::move(mid));
   }
   return ClassifyMessengerError(r);
@@ -157,19 +149,18 @@ CallbackPlan MessengerConnector::PlanCallback(const net::HttpRequest& r) const {
           }
         }
       } else if (const auto* read = ObjectAt(item, "read")) {
-        const int64_t watermark = IntegerAt(*read, "watermark").value_or(0);
-        std::lock_guard lock(mu_);
-        auto it = recent_.find(sender);
-        if (it == recent_.end()) continue;
-        auto& list = it->second;
-        while (!list.empty() && list.front().second <= watermark) {
-          ProviderEvent e;
-          e.status = "read";
-          e.provider_message_id = list.front().first;
-          plan.events.push_back(std::move(e));
-          list.pop_front();
-        }
-        if (list.empty()) recent_.erase(it);
+        // The engine marks read what this connector sent to `sender` up to the watermark,
+        // from the store (ProviderEvent::read_watermark_ms).
+        const std::optional<int64_t> watermark = IntegerAt(*read, "watermark");
+        if (!watermark || *watermark <= 0 || sender.empty()) continue;
+        ProviderEvent e;
+        e.status = "read";
+        e.channel = "messenger";
+        e.read_watermark_ms = *watermark;
+        e.from = sender;
+        e.to = recipient.empty() ? config_.page_id : recipient;
+        if (e.to.empty()) continue;
+        plan.events.push_back(std::move(e));
       } else if (const auto* message = ObjectAt(item, "message")) {
         if (auto echo = message->find("is_echo"); echo != message->end() && echo->value() == true) {
           continue;  // our own message, echoed

@@ -12,15 +12,11 @@
 // Callbacks at /providers/NAME/webhook (meta.hpp: handshake and X-Hub-Signature-256), body per
 //   https://developers.facebook.com/docs/messenger-platform/webhooks ("page" object,
 //   entry[].messaging[]): message_deliveries (delivery.mids) -> delivered per mid;
-//   message_reads (read.watermark) -> read for every message this connector sent to that
-//   person at or before the watermark (remembered in memory: the last 32 per person, up to
-//   10,000 people; after a restart earlier messages get no read); messages (not echoes) ->
+//   message_reads (read.watermark) -> a watermark event: the engine marks read every message
+//   this connector sent to that person from that Page up to the watermark, found in the store
+//   (so a restart in between loses nothing); messages (not echoes) ->
 //   inbound from sender.id to recipient.id (the Page id, Herald's `from`).
 #pragma once
-
-#include <deque>
-#include <map>
-#include <mutex>
 
 #include "channels/http/meta.hpp"
 #include "channels/http/platform.hpp"
@@ -55,9 +51,6 @@ class MessengerConnector final : public PlatformConnector {
 
  private:
   const MessengerConfig config_;
-  mutable std::mutex mu_;
-  // PSID -> (mid, sent at ms) of recent sends, for read watermarks. Guarded by mu_.
-  mutable std::map<std::string, std::deque<std::pair<std::string, int64_t>>> recent_;
 };
 
 }  // namespace herald::channels::http

@@ -265,6 +265,14 @@ constexpr const char* kMsgUpdate =
 constexpr const char* kMsgLatestByPeer =
     MSG_SELECT "WHERE to_addr = ?2 AND from_addr = ?3 AND channel = ?1 "
     "ORDER BY created_at_ms DESC, rowid DESC LIMIT 1";
+// message_by_peer narrows to the person, sender, channel and time window; the event check
+// walks message_event_by_message for the few rows left.
+constexpr const char* kMsgUnreadToPeer =
+    MSG_SELECT "WHERE to_addr = ?3 AND from_addr = ?4 AND channel = ?1 "
+    "AND created_at_ms BETWEEN ?5 AND ?6 AND connector = ?2 "
+    "AND state IN ('submitted', 'delivered') AND EXISTS (SELECT 1 FROM message_event e "
+    "WHERE e.message_uuid = message.uuid AND e.status = 'submitted' AND e.at_ms <= ?6) "
+    "ORDER BY created_at_ms, rowid LIMIT ?7";
 constexpr const char* kWfUpdate =
     "UPDATE workflow SET state = ?2, current_item = ?3, outcome_json = ?4, updated_at_ms = ?5 "
     "WHERE id = ?1";
@@ -383,6 +391,15 @@ class SqliteTx final : public Tx {
                                                             std::string_view to,
                                                             std::string_view from) override {
     return One(kMsgLatestByPeer, ReadMessage, channel, to, from);
+  }
+  Result<std::vector<MessageRow>> MessageListUnreadToPeer(std::string_view channel,
+                                                          std::string_view connector,
+                                                          std::string_view to,
+                                                          std::string_view from, int64_t since_ms,
+                                                          int64_t until_ms,
+                                                          int64_t limit) override {
+    return Many(kMsgUnreadToPeer, ReadMessage, channel, connector, to, from, since_ms, until_ms,
+                limit);
   }
   Result<std::optional<MessageRow>> MessageFindByProviderId(std::string_view connector,
                                                             std::string_view id) override {

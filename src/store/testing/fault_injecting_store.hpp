@@ -109,6 +109,15 @@ class FaultInjectingStore final : public Store {
                                                               std::string_view from) override {
       return inner_->MessageFindLatestByPeer(channel, to, from);
     }
+    Result<std::vector<MessageRow>> MessageListUnreadToPeer(std::string_view channel,
+                                                            std::string_view connector,
+                                                            std::string_view to,
+                                                            std::string_view from,
+                                                            int64_t since_ms, int64_t until_ms,
+                                                            int64_t limit) override {
+      return inner_->MessageListUnreadToPeer(channel, connector, to, from, since_ms, until_ms,
+                                             limit);
+    }
     Result<int64_t> MessageEventInsert(const MessageEventRow& row) override {
       return inner_->MessageEventInsert(row);
     }

@@ -657,6 +657,53 @@ TEST_P(StoreConformance, LatestMessageByPeerIsTheNewestToThatPersonFromThatSende
   EXPECT_FALSE(*tx->MessageFindLatestByPeer("sms", "447700900001", "Herald"));
 }
 
+TEST_P(StoreConformance, UnreadToPeerIsWhatTheConnectorSentThereBeforeTheWatermark) {
+  auto make = [](std::string uuid, std::string wf, int64_t created, std::string state) {
+    MessageRow m = Msg(std::move(uuid), std::move(wf), "a1", 1);
+    m.channel = "messenger";
+    m.to = "PSID1";
+    m.from = "PAGE1";
+    m.connector = "fb";
+    m.created_at_ms = created;
+    m.state = std::move(state);
+    return m;
+  };
+  MessageRow sent_early = make("m1", "w1", 1000, "delivered");
+  MessageRow sent_late = make("m2", "w2", 1500, "submitted");  // submitted after the watermark
+  MessageRow already_read = make("m3", "w3", 1100, "read");
+  MessageRow other_connector = make("m4", "w4", 1200, "submitted");
+  other_connector.connector = "fb2";
+  MessageRow other_person = make("m5", "w5", 1200, "submitted");
+  other_person.to = "PSID2";
+  MessageRow too_old = make("m6", "w6", 10, "submitted");
+  MessageRow sent_second = make("m7", "w7", 1300, "submitted");
+  WRITE_AND_COMMIT({
+    ASSERT_TRUE(tx.ApplicationInsert(App("a1", "k1")));
+    for (const MessageRow* m : {&sent_early, &sent_late, &already_read, &other_connector,
+                                &other_person, &too_old, &sent_second}) {
+      ASSERT_TRUE(tx.WorkflowInsert(Wf(m->workflow_id, "a1"), {*m}));
+      const int64_t submitted_at = m == &sent_late ? 2500 : m->created_at_ms + 10;
+      ASSERT_TRUE(tx.MessageEventInsert(
+          MessageEventRow{0, m->uuid, "a1", "submitted", std::nullopt, "", false, submitted_at}));
+    }
+  });
+  auto tx = Begin(TxMode::kRead);
+  ASSERT_TRUE(tx);
+  auto found = tx->MessageListUnreadToPeer("messenger", "fb", "PSID1", "PAGE1", 100, 2000, 10);
+  ASSERT_TRUE(found) << found.error().message;
+  ASSERT_EQ(found->size(), 2u);
+  EXPECT_EQ((*found)[0].uuid, "m1");  // oldest first
+  EXPECT_EQ((*found)[1].uuid, "m7");
+  auto limited = tx->MessageListUnreadToPeer("messenger", "fb", "PSID1", "PAGE1", 100, 2000, 1);
+  ASSERT_TRUE(limited);
+  ASSERT_EQ(limited->size(), 1u);
+  EXPECT_EQ((*limited)[0].uuid, "m1");
+  auto later = tx->MessageListUnreadToPeer("messenger", "fb", "PSID1", "PAGE1", 100, 3000, 10);
+  ASSERT_TRUE(later);
+  EXPECT_EQ(later->size(), 3u);  // m2's submit is before this watermark
+  EXPECT_TRUE(tx->MessageListUnreadToPeer("whatsapp", "fb", "PSID1", "PAGE1", 0, 3000, 10)->empty());
+}
+
 TEST_P(StoreConformance, PingSucceeds) { EXPECT_TRUE(store_->Ping()); }
 
 #undef WRITE_AND_COMMIT
