@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cctype>
 #include <charconv>
 #include <chrono>
+#include <cstring>
 #include <deque>
 #include <exception>
 #include <map>
@@ -18,6 +20,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
@@ -266,7 +269,57 @@ struct Endpoint {
   std::deque<std::shared_ptr<Waiter>> waiters;
 };
 
-using Request = http::request<http::string_body>;
+// A request as it goes on the wire, written once per attempt (a pooled connection that turns
+// out stale, then a fresh one). Serialised by hand into one buffer: Beast's serializer walks a
+// chain of small buffers and allocates per field, several microseconds per webhook
+// (bench/http_client_bench.cpp, docs/benchmarks.md).
+using Request = std::string;
+
+// RFC 9110 §5.1 token characters, for header names.
+bool IsTokenChar(unsigned char c) {
+  return std::isalnum(c) != 0 || std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
+}
+// Header values: visible characters, spaces and tabs (no CR, LF or NUL: no header injection).
+bool IsValidHeaderValue(std::string_view v) {
+  for (unsigned char c : v) {
+    if (c < 0x20 ? c != '\t' : c == 0x7f) return false;
+  }
+  return true;
+}
+
+// HTTP/1.1 keep-alive is the default, so no Connection header. Content-Length on every request
+// with a body and on every POST; a body-less GET has none (as Beast's prepare_payload does).
+// nullopt if a header name or value is not valid.
+std::optional<std::shared_ptr<const Request>> SerializeRequest(
+    http::verb verb, const Target& target,
+    const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body,
+    const std::string& user_agent) {
+  auto wire = std::make_shared<std::string>();
+  wire->reserve(192 + target.path_and_query.size() + body.size());
+  const beast::string_view method = http::to_string(verb);
+  wire->append(method.data(), method.size());
+  wire->append(" ").append(target.path_and_query).append(" HTTP/1.1\r\nHost: ");
+  wire->append(target.host_header).append("\r\nUser-Agent: ").append(user_agent).append("\r\n");
+  bool has_content_type = false;
+  for (const auto& [name, value] : headers) {
+    if (name.empty() || !std::all_of(name.begin(), name.end(), [](char c) {
+          return IsTokenChar(static_cast<unsigned char>(c));
+        })) {
+      return std::nullopt;
+    }
+    if (!IsValidHeaderValue(value)) return std::nullopt;
+    if (beast::iequals(name, "content-type")) has_content_type = true;
+    wire->append(name).append(": ").append(value).append("\r\n");
+  }
+  if (!has_content_type && verb != http::verb::get) {
+    wire->append("Content-Type: application/json\r\n");
+  }
+  if (!body.empty() || verb == http::verb::post) {
+    wire->append("Content-Length: ").append(std::to_string(body.size())).append("\r\n");
+  }
+  wire->append("\r\n").append(body);
+  return std::shared_ptr<const Request>(std::move(wire));
+}
 
 struct ExchangeResult {
   HttpClientResponse response;
@@ -383,20 +436,10 @@ class HttpClient::Impl : public std::enable_shared_from_this<HttpClient::Impl> {
     }
     SlotGuard guard(this, target->key, ep);
 
-    auto req = std::make_shared<Request>(verb, target->path_and_query, 11);
-    req->set(http::field::host, target->host_header);
-    req->set(http::field::user_agent, options_.user_agent);
-    bool has_content_type = false;
-    for (auto& [name, value] : headers) {
-      if (beast::iequals(name, "content-type")) has_content_type = true;
-      req->set(name, value);
-    }
-    if (!has_content_type && verb != http::verb::get) {
-      req->set(http::field::content_type, "application/json");
-    }
-    req->body() = std::move(body);
-    req->keep_alive(true);
-    req->prepare_payload();
+    auto wire = SerializeRequest(verb, *target, headers, body, options_.user_agent);
+    // A caller's mistake that no retry can fix, so reported like a bad URL (permanent).
+    if (!wire) co_return Fail(Failure::kBadUrl, "a header name or value is not valid HTTP");
+    std::shared_ptr<const Request> req = std::move(*wire);
 
     // A pooled connection first (LIFO: the most recently used is the least likely to have
     // been closed by the server); if it turns out stale, one fresh connection.
@@ -564,9 +607,11 @@ class HttpClient::Impl : public std::enable_shared_from_this<HttpClient::Impl> {
 
     boost::system::error_code wec;
     if (conn->tls) {
-      std::tie(wec, std::ignore) = co_await http::async_write(*conn->tls, *req, kUseTuple);
+      std::tie(wec, std::ignore) =
+          co_await asio::async_write(*conn->tls, asio::buffer(*req), kUseTuple);
     } else {
-      std::tie(wec, std::ignore) = co_await http::async_write(*conn->plain, *req, kUseTuple);
+      std::tie(wec, std::ignore) =
+          co_await asio::async_write(*conn->plain, asio::buffer(*req), kUseTuple);
     }
     if (wec) {
       // A write to a connection the server already closed fails with EPIPE/ECONNRESET.

@@ -62,6 +62,7 @@ class TestServer {
   int accepted = 0;  // connections
   int closed_by_server = 0;
   std::map<std::string, int> hits;  // requests per path
+  std::vector<http::request<http::string_body>> requests;  // as parsed, in arrival order
 
  private:
   static asio::awaitable<void> AcceptLoop(TestServer* self) {
@@ -85,6 +86,7 @@ class TestServer {
       if (rec) co_return;
       const std::string path(req.target());
       ++self->hits[path];
+      self->requests.push_back(req);
       if (path == "/hang") {
         // Hold the connection open, answering nothing, until the test ends.
         asio::steady_timer forever(stream.get_executor(), asio::steady_timer::time_point::max());
@@ -218,6 +220,65 @@ TEST_F(HttpClientTest, KeepsAsManyIdleConnectionsAsMayBeInFlight) {
   EXPECT_EQ(server_.hits["/ok"], 32);
   EXPECT_EQ(server_.accepted, 16);
   EXPECT_EQ(client.stats().connections_opened, 16u);
+}
+
+// ---- the request on the wire ----------------------------------------------------------------
+
+asio::awaitable<void> PostThenGet(HttpClient* client, TestServer* server) {
+  HttpClientResponse r = co_await PostTo(client, server->Url("/ok?a=1&b=%20"));
+  EXPECT_EQ(r.status, 200) << r.detail;
+  std::vector<std::pair<std::string, std::string>> headers = {{"X-Token", "t\tok"}};
+  HttpClientResponse g = co_await client->Get(server->Url("/ok"), std::move(headers));
+  EXPECT_EQ(g.status, 200) << g.detail;
+}
+
+TEST_F(HttpClientTest, SendsAWellFormedRequest) {
+  HttpClientOptions options;
+  options.user_agent = "herald-test/1";
+  HttpClient client(ioc_.get_executor(), options);
+  RunTest(ioc_, PostThenGet(&client, &server_));
+  ASSERT_EQ(server_.requests.size(), 2u);
+  const auto& post = server_.requests[0];
+  EXPECT_EQ(post.method(), http::verb::post);
+  EXPECT_EQ(post.target(), "/ok?a=1&b=%20");
+  EXPECT_EQ(post.version(), 11);
+  EXPECT_EQ(post[http::field::host], "127.0.0.1:" + server_.Url("").substr(17));
+  EXPECT_EQ(post[http::field::user_agent], "herald-test/1");
+  EXPECT_EQ(post["X-Test"], "1");
+  EXPECT_EQ(post[http::field::content_type], "application/json");  // the default
+  EXPECT_EQ(post[http::field::content_length], "17");
+  EXPECT_EQ(post.body(), R"({"hello":"world"})");
+  EXPECT_TRUE(post.keep_alive());
+  const auto& get = server_.requests[1];
+  EXPECT_EQ(get.method(), http::verb::get);
+  EXPECT_EQ(get["X-Token"], "t\tok");
+  EXPECT_EQ(get.count(http::field::content_length), 0u);
+  EXPECT_EQ(get.count(http::field::content_type), 0u);
+  EXPECT_TRUE(get.body().empty());
+  EXPECT_EQ(server_.accepted, 1);  // both on one kept-alive connection
+}
+
+asio::awaitable<void> InjectionAttempts(HttpClient* client, TestServer* server) {
+  const std::vector<std::pair<std::string, std::string>> bad[] = {
+      {{"X-Evil", "a\r\nX-Injected: 1"}},
+      {{"X-Evil", "a\nb"}},
+      {{"X-Evil", std::string("a\0b", 3)}},
+      {{"Bad Name", "v"}},
+      {{"X:colon", "v"}},
+      {{"", "v"}},
+  };
+  for (const auto& headers : bad) {
+    HttpClientResponse r = co_await client->Post(server->Url("/ok"), headers, "{}");
+    EXPECT_EQ(r.status, 0);
+    EXPECT_EQ(r.failure, Failure::kBadUrl) << r.detail;
+  }
+}
+
+TEST_F(HttpClientTest, RefusesHeadersThatWouldInjectOrBreakTheRequest) {
+  HttpClient client(ioc_.get_executor(), {});
+  RunTest(ioc_, InjectionAttempts(&client, &server_));
+  EXPECT_EQ(server_.accepted, 0) << "nothing was sent";
+  EXPECT_TRUE(server_.requests.empty());
 }
 
 // ---- status codes ---------------------------------------------------------------------------
