@@ -277,7 +277,8 @@ using Request = std::string;
 
 // RFC 9110 §5.1 token characters, for header names.
 bool IsTokenChar(unsigned char c) {
-  return std::isalnum(c) != 0 || std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
+  // c != 0: strchr would find the terminating NUL.
+  return std::isalnum(c) != 0 || (c != 0 && std::strchr("!#$%&'*+-.^_`|~", c) != nullptr);
 }
 // Header values: visible characters, spaces and tabs (no CR, LF or NUL: no header injection).
 bool IsValidHeaderValue(std::string_view v) {

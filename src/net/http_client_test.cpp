@@ -266,6 +266,8 @@ asio::awaitable<void> InjectionAttempts(HttpClient* client, TestServer* server) 
       {{"Bad Name", "v"}},
       {{"X:colon", "v"}},
       {{"", "v"}},
+      {{std::string("X-A\0B", 5), "v"}},
+      {{"X-Evil\r\nX-Injected", "v"}},
   };
   for (const auto& headers : bad) {
     HttpClientResponse r = co_await client->Post(server->Url("/ok"), headers, "{}");
