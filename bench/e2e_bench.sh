@@ -46,7 +46,11 @@
 #   BUILD [1] configure + build Release (-j2) in BUILD_DIR [build/release]
 #   HERALD [BUILD_DIR/cmd/herald/herald]   OUT [mktemp -d]   PRUNE [1] delete databases after
 #   PERF [0] 1: perf record -g on Herald during the closed-loop runs, top symbols in
-#            $OUT/perf-<run>.txt (the figures of such a batch are perturbed: profile only)
+#            $OUT/perf-<run>.txt, and perf stat syscall counts (fdatasync, pwrite, connect,
+#            sendmsg, recvmsg, epoll_wait...) in $OUT/perf-<run>-stat.txt (the figures of such
+#            a batch are perturbed: profile only)
+#   HERALD_LOG_LEVEL [warn] Herald's --log-level (info: the store's group-commit statistics
+#            at stop, in the run's herald.out)
 #   DOCS_FIGURES: a markdown file to copy the table into
 #   TABLE_ONLY [0] 1: measure nothing, rebuild $OUT/table.md from the results already in OUT
 #
