@@ -290,8 +290,8 @@ bool IsValidHeaderValue(std::string_view v) {
 
 // HTTP/1.1 keep-alive is the default, so no Connection header. Content-Length on every request
 // with a body and on every POST; a body-less GET has none (as Beast's prepare_payload does).
-// nullopt if a header name or value is not valid.
-std::optional<std::shared_ptr<const Request>> SerializeRequest(
+// nullptr if a header name or value is not valid.
+std::shared_ptr<const Request> SerializeRequest(
     http::verb verb, const Target& target,
     const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body,
     const std::string& user_agent) {
@@ -306,9 +306,9 @@ std::optional<std::shared_ptr<const Request>> SerializeRequest(
     if (name.empty() || !std::all_of(name.begin(), name.end(), [](char c) {
           return IsTokenChar(static_cast<unsigned char>(c));
         })) {
-      return std::nullopt;
+      return nullptr;
     }
-    if (!IsValidHeaderValue(value)) return std::nullopt;
+    if (!IsValidHeaderValue(value)) return nullptr;
     if (beast::iequals(name, "content-type")) has_content_type = true;
     wire->append(name).append(": ").append(value).append("\r\n");
   }
@@ -319,7 +319,7 @@ std::optional<std::shared_ptr<const Request>> SerializeRequest(
     wire->append("Content-Length: ").append(std::to_string(body.size())).append("\r\n");
   }
   wire->append("\r\n").append(body);
-  return std::shared_ptr<const Request>(std::move(wire));
+  return wire;
 }
 
 struct ExchangeResult {
@@ -437,10 +437,10 @@ class HttpClient::Impl : public std::enable_shared_from_this<HttpClient::Impl> {
     }
     SlotGuard guard(this, target->key, ep);
 
-    auto wire = SerializeRequest(verb, *target, headers, body, options_.user_agent);
+    std::shared_ptr<const Request> req =
+        SerializeRequest(verb, *target, headers, body, options_.user_agent);
     // A caller's mistake that no retry can fix, so reported like a bad URL (permanent).
-    if (!wire) co_return Fail(Failure::kBadUrl, "a header name or value is not valid HTTP");
-    std::shared_ptr<const Request> req = std::move(*wire);
+    if (!req) co_return Fail(Failure::kBadUrl, "a header name or value is not valid HTTP");
 
     // A pooled connection first (LIFO: the most recently used is the least likely to have
     // been closed by the server); if it turns out stale, one fresh connection.

@@ -247,7 +247,6 @@ CallbackPlan ViberConnector::PlanCallback(const net::HttpRequest& r) const {
   if (auto refused = RefuseUnlessPostTo(r, {"/providers/" + name() + "/webhook"})) {
     return std::move(*refused);
   }
-  CallbackPlan plan;
   std::string_view signature = r.Header("x-viber-content-signature");
   if (signature.empty()) {
     return AnswerOnly(401, "X-Viber-Content-Signature is required.");
@@ -259,7 +258,7 @@ CallbackPlan ViberConnector::PlanCallback(const net::HttpRequest& r) const {
   if (!body) {
     return AnswerOnly(400, "The body is not a JSON object.");
   }
-  plan.response = JsonAnswer(200, "ok");
+  CallbackPlan plan = AnswerOnly(200, "ok");
   const std::string event = StringAt(*body, "event");
   const int64_t at_ms = IntegerAt(*body, "timestamp").value_or(0);
   ProviderEvent e;

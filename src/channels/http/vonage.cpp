@@ -120,7 +120,6 @@ CallbackPlan VonageConnector::PlanCallback(const net::HttpRequest& r) const {
   if (auto refused = RefuseUnlessPostTo(r, {base + "/status", base + "/inbound"})) {
     return std::move(*refused);
   }
-  CallbackPlan plan;
   std::string_view authorization = r.Header("authorization");
   if (authorization.empty()) {
     return AnswerOnly(401, "A signed webhook (Authorization: Bearer) is required.");
@@ -136,7 +135,7 @@ CallbackPlan VonageConnector::PlanCallback(const net::HttpRequest& r) const {
   if (!body) {
     return AnswerOnly(400, "The body is not a JSON object.");
   }
-  plan.response = JsonAnswer(200, "ok");
+  CallbackPlan plan = AnswerOnly(200, "ok");
   ProviderEvent ev;
   ev.provider_message_id = StringAt(*body, "message_uuid");
   const std::string status = StringAt(*body, "status");

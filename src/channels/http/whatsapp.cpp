@@ -218,8 +218,7 @@ SendOutcome WhatsAppConnector::ClassifySend(const OutboundSend& m,
 CallbackPlan WhatsAppConnector::PlanCallback(const net::HttpRequest& r) const {
   MetaGate gate = OpenMetaCallback(r, "/providers/" + name() + "/webhook", config_.secrets);
   if (gate.answer) return std::move(*gate.answer);
-  CallbackPlan plan;
-  plan.response = JsonAnswer(200, "ok");
+  CallbackPlan plan = AnswerOnly(200, "ok");
   if (StringAt(gate.body, "object") != "whatsapp_business_account") return plan;
   const json::array* entries = ArrayAt(gate.body, "entry");
   if (entries == nullptr) return plan;
