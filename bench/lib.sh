@@ -167,8 +167,40 @@ env_machine() {  # [mem]: date, host, (memory,) OS, compiler
 env_kannel() { echo "kannel: $(dpkg-query -W -f='${Version}' kannel 2>/dev/null)${1:-}"; }  # [suffix]
 env_data_fs() { echo "data filesystem: $(df -T "$OUT" | awk 'NR==2{print $1, $2}')"; }
 env_herald() { echo "herald: ${HERALD:-none}${HERALD:+ (binary of $(date -r "$HERALD" -Is))} ${HERALD_NOTE}"; }
-env_source() { echo "herald source: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)$(git -C "$ROOT" diff --quiet HEAD -- 2>/dev/null || echo ' + uncommitted changes')"; }
-env_loadavg() { echo "loadavg $1: $(cat /proc/loadavg)"; }  # before|after
+env_source() {
+  local rev
+  rev="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)$(git -C "$ROOT" diff --quiet HEAD -- 2>/dev/null || echo ' + uncommitted changes')"
+  case "${HERALD:-}" in
+    "$ROOT"/*|"") echo "herald source: $rev" ;;
+    *) echo "herald source: not this checkout (HERALD= names a binary built elsewhere); the script's checkout is $rev" ;;
+  esac
+}
+# The machine's state before and after a batch: load, the hypervisor's steal ticks, and the
+# disk's fsync latency (200 writes of 4 KiB, each followed by fdatasync, in $OUT). Herald's
+# closed-loop figures follow the fsync latency, which other tenants of the host share, so a
+# batch is only comparable with another one whose latency was similar.
+env_loadavg() {  # before|after
+  echo "loadavg $1: $(cat /proc/loadavg)"
+  echo "cpu steal ticks $1: $(awk '/^cpu /{print $9}' /proc/stat)"
+  echo "fdatasync of 4 KiB $1: $(python3 - "$OUT" <<'PY'
+import os, sys, time
+path = os.path.join(sys.argv[1], ".fsync-probe")
+fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+block, times = b"x" * 4096, []
+try:
+    for i in range(200):
+        os.pwrite(fd, block, (i % 16) * 4096)
+        t0 = time.perf_counter()
+        os.fdatasync(fd)
+        times.append((time.perf_counter() - t0) * 1000)
+finally:
+    os.close(fd)
+    os.unlink(path)
+times.sort()
+print("p50 %.2f ms, p90 %.2f ms, p99 %.2f ms" % (times[100], times[180], times[198]))
+PY
+)"
+}
 
 # ------------------------------------------------------------------------------ runs
 # The application's Basic credentials (base64 of api_key:api_secret) from `herald app create`'s JSON.

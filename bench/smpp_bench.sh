@@ -241,6 +241,7 @@ for ((rep = 1; rep <= REPS; rep++)); do
   herald_run "$rep"
   [ "$KANNEL" = 1 ] && kannel_run "$rep"
 done
+env_loadavg after >> "$OUT/env.txt"
 
 python3 - "$OUT" > "$OUT/table.md" <<'PY'
 import glob, json, os, sys
