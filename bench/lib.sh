@@ -177,8 +177,9 @@ env_source() {
 }
 # The machine's state before and after a batch: load, the hypervisor's steal ticks, and the
 # disk's fsync latency (200 writes of 4 KiB, each followed by fdatasync, in $OUT). Herald's
-# closed-loop figures follow the fsync latency, which other tenants of the host share, so a
-# batch is only comparable with another one whose latency was similar.
+# closed-loop figures wait on its group commits, so a slow disk shows up in them; a busy host
+# CPU does too, and neither probe sees that (docs/benchmarks.md, "Quiet hour"): compare with a
+# reference run in the same batch.
 env_loadavg() {  # before|after
   echo "loadavg $1: $(cat /proc/loadavg)"
   echo "cpu steal ticks $1: $(awk '/^cpu /{print $9}' /proc/stat)"

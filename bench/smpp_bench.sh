@@ -28,6 +28,8 @@
 #   KANNEL [1]   DRAIN_TIMEOUT [180] s   STALL_S [20] s without progress ends a drain wait
 #   BUILD [1] configure + build Release in BUILD_DIR [build/release]
 #   HERALD [BUILD_DIR/cmd/herald/herald]   OUT [mktemp -d]
+#   HERALD_LOG_LEVEL [warn] Herald's --log-level (info: the store's group-commit statistics at
+#   stop, in the run's herald.out)
 #
 # Every process is started here, remembered by PID and stopped by PID (trap EXIT); every wait is
 # bounded; only 127.0.0.1 is used. Exit code 1 when a run did not complete.
@@ -164,7 +166,7 @@ password = "bench"
 window = $WINDOW
 EOF
   "$HERALD" serve --listen 127.0.0.1:$PORT_HERALD --data-dir "$dir" --config "$dir/herald.toml" \
-    --io-threads "$IO_THREADS" --log-level warn > "$dir/herald.out" 2>&1 &
+    --io-threads "$IO_THREADS" --log-level "${HERALD_LOG_LEVEL:-warn}" > "$dir/herald.out" 2>&1 &
   local hp=$!; remember $hp herald
   wait_for 20 $hp "herald listening" grep -qs "listening on" "$dir/herald.out" || { FAIL=1; cleanup; return; }
   wait_for 20 $hp "herald bound" smsc_bound herald || { FAIL=1; cleanup; return; }
