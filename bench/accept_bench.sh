@@ -87,7 +87,7 @@ check_herald
   env_source
   echo "loadgen: $LOADGEN -t $LG_THREADS; closed loop -c $CONNS; open loop -c $OPEN_CONNS at $RATE/s; $DURATION s per run; REPS $REPS"
   echo "server io threads: $IO_THREADS (herald --io-threads, ceiling --io-threads)"
-  env_loadavg before
+  env_machine_state before
 } > "$OUT/env.txt"
 cat "$OUT/env.txt" >&2
 
@@ -278,7 +278,7 @@ for rep in $(seq 1 "$REPS"); do
   fi
 done
 cleanup
-env_loadavg after >> "$OUT/env.txt"
+env_machine_state after >> "$OUT/env.txt"
 echo "batch wall time: $(( $(date +%s) - BATCH_T0 )) s" >> "$OUT/env.txt"
 
 # ------------------------------------------------------------------------------ table

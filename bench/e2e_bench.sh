@@ -143,7 +143,7 @@ fi
   echo "herald: --io-threads $IO_THREADS, --log-level warn, simulator delivered_after_ms $DELIVERED_AFTER_MS, webhooks.per_endpoint_concurrency ${WEBHOOK_CONCURRENCY:-default (32)}"
   echo "sink: $TRIVIAL --count-statuses --io-threads 1 (answers 200)"
   [ "$PERF" = 1 ] && echo "PERF=1: perf record -g attached to Herald during the closed-loop runs: figures perturbed"
-  env_loadavg before
+  env_machine_state before
 } > "$OUT/env.txt"
 cat "$OUT/env.txt" >&2
 
@@ -437,7 +437,7 @@ for rep in $(seq 1 "$REPS"); do
 done
 cleanup
 if [ "$TABLE_ONLY" != 1 ]; then
-  env_loadavg after >> "$OUT/env.txt"
+  env_machine_state after >> "$OUT/env.txt"
   echo "batch wall time: $(( $(date +%s) - BATCH_T0 )) s" >> "$OUT/env.txt"
 fi
 

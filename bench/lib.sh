@@ -180,7 +180,7 @@ env_source() {
 # closed-loop figures wait on its group commits, so a slow disk shows up in them; a busy host
 # CPU does too, and neither probe sees that (docs/benchmarks.md, "Quiet hour"): compare with a
 # reference run in the same batch.
-env_loadavg() {  # before|after
+env_machine_state() {  # before|after
   echo "loadavg $1: $(cat /proc/loadavg)"
   echo "cpu steal ticks $1: $(awk '/^cpu /{print $9}' /proc/stat)"
   echo "fdatasync of 4 KiB $1: $(python3 - "$OUT" <<'PY'

@@ -93,7 +93,7 @@ fi
   echo "herald: $HERALD (binary of $(date -r "$HERALD" -Is)) $NOTE"
   env_source
   echo "N $N per target, loadgen closed loop -c $CONNS, window $WINDOW, herald --io-threads $IO_THREADS, SMSC receipt delay ${RECEIPT_DELAY_MS} ms, REPS $REPS"
-  env_loadavg before
+  env_machine_state before
 } > "$OUT/env.txt"
 cat "$OUT/env.txt" >&2
 
@@ -243,7 +243,7 @@ for ((rep = 1; rep <= REPS; rep++)); do
   herald_run "$rep"
   [ "$KANNEL" = 1 ] && kannel_run "$rep"
 done
-env_loadavg after >> "$OUT/env.txt"
+env_machine_state after >> "$OUT/env.txt"
 
 python3 - "$OUT" > "$OUT/table.md" <<'PY'
 import glob, json, os, sys
