@@ -9,6 +9,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "store/sqlite/page_cache.hpp"
 #include "store/sqlite/schema.hpp"
 #include "store/store.hpp"
 
@@ -874,6 +875,9 @@ SqliteTx::~SqliteTx() { static_cast<SqliteStore&>(store_).Finish(conn_, mode_, d
 }  // namespace
 
 Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options) {
+  // Before the first connection: SQLite takes a page cache only before it initializes. If
+  // something opened SQLite earlier, its own cache is used unfiltered, which is only slower.
+  (void)sqlite::InstallPageCacheFilter();
   return SqliteStore::Open(options);
 }
 
