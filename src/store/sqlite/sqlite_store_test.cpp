@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include "store/sqlite/page_cache.hpp"
 #include "store/store.hpp"
 #include "store/testing/store_conformance.hpp"
 
@@ -115,6 +116,33 @@ TEST_F(SqliteStoreTest, OpensInWalWithStrictTablesAndOneRecordPerMigration) {
                      "name IN ('application', 'workflow', 'message', 'idempotency', 'message_event', "
                      "'inbound_message', 'job') AND strict"),
             "7");
+}
+
+// The process-wide settings the store makes before SQLite initializes (decision 0011): no
+// memory statistics (a global mutex per allocation) and the page-cache filter.
+TEST_F(SqliteStoreTest, ConfiguresSqliteBeforeItInitializes) {
+  if (sqlite3_memory_used() != 0 || sqlite3_memory_highwater(0) != 0) {
+    GTEST_SKIP() << "SQLite was used in this process before the store opened (a whole-binary "
+                    "run); ctest runs this test alone";
+  }
+  auto store = Open();
+  ASSERT_TRUE(store);
+  EXPECT_TRUE(sqlite::InstallPageCacheFilter());  // the store installed it; later calls agree
+  {
+    auto tx = (*store)->Begin(TxMode::kWrite);
+    ASSERT_TRUE(tx);
+    ApplicationRow app;
+    app.id = "app-1";
+    app.name = "n";
+    app.api_key = "k";
+    app.api_secret_hash = "h";
+    app.public_key_pem = "p";
+    app.signature_secret = "s";
+    ASSERT_TRUE((*tx)->ApplicationInsert(app));
+    ASSERT_TRUE((*tx)->Commit());
+  }
+  EXPECT_EQ(sqlite3_memory_used(), 0) << "memory statistics are still kept";
+  EXPECT_GT(sqlite::PageCacheFilterCounters().truncates_skipped, 0u);
 }
 
 TEST_F(SqliteStoreTest, RefusesADatabaseFromANewerHerald) {
