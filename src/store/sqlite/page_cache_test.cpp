@@ -9,8 +9,11 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <random>
 #include <string>
+
+#include "store/sqlite/raw_db_for_tests.hpp"
 
 namespace herald::store::sqlite {
 namespace {
@@ -90,52 +93,28 @@ class PageCacheFilterTest : public ::testing::Test {
     const char* dir = mkdtemp(tmpl);
     ASSERT_NE(dir, nullptr);
     dir_ = dir;
-    db_ = OpenDb();
-    ASSERT_NE(db_, nullptr);
-    Exec(db_,
-         "PRAGMA journal_mode=WAL; PRAGMA cache_size=-65536;"
-         "CREATE TABLE t(id INTEGER PRIMARY KEY, k BLOB NOT NULL, v INTEGER NOT NULL);"
-         "CREATE INDEX t_by_k ON t(k);");
+    db_ = std::make_unique<RawDb>(Path(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    ASSERT_EQ(db_->Exec("PRAGMA journal_mode=WAL; PRAGMA cache_size=-65536;"
+                        "CREATE TABLE t(id INTEGER PRIMARY KEY, k BLOB NOT NULL, v INTEGER "
+                        "NOT NULL);"
+                        "CREATE INDEX t_by_k ON t(k);"),
+              SQLITE_OK);
   }
   void TearDown() override {
-    sqlite3_close_v2(db_);
+    db_.reset();
     std::filesystem::remove_all(dir_);
   }
+  std::string Path() const { return dir_ + "/t.db"; }
 
-  sqlite3* OpenDb() {
-    sqlite3* db = nullptr;
-    const std::string path = dir_ + "/t.db";
-    if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
-        SQLITE_OK) {
-      sqlite3_close_v2(db);
-      return nullptr;
-    }
-    return db;
-  }
-  static void Exec(sqlite3* db, const std::string& sql) {
-    char* err = nullptr;
-    const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
-    EXPECT_EQ(rc, SQLITE_OK) << sql << ": " << (err ? err : "");
-    sqlite3_free(err);
-  }
-  static std::string Text(sqlite3* db, const std::string& sql) {
-    sqlite3_stmt* s = nullptr;
-    std::string out;
-    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) == SQLITE_OK &&
-        sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0) != nullptr) {
-      out = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
-    }
-    sqlite3_finalize(s);
-    return out;
-  }
-
-  // One transaction: `n` rows with random index keys (splits all over the index), then the
-  // deletion of every row with id % 3 == 0 (pages to the freelist, reused by later splits).
+  // One transaction of `n` rows with random index keys (splits all over the index); if it
+  // commits, a second one deletes every row with id % 3 == 0 (pages to the freelist, reused by
+  // later splits).
   void InsertAndDelete(int n, bool commit) {
-    Exec(db_, "BEGIN");
+    ASSERT_EQ(db_->Exec("BEGIN"), SQLITE_OK);
     sqlite3_stmt* ins = nullptr;
-    ASSERT_EQ(sqlite3_prepare_v2(db_, "INSERT INTO t(k, v) VALUES (?1, ?2)", -1, &ins, nullptr),
+    ASSERT_EQ(sqlite3_prepare_v2(db_->db, "INSERT INTO t(k, v) VALUES (?1, ?2)", -1, &ins, nullptr),
               SQLITE_OK);
+    int64_t sum = 0;
     for (int i = 0; i < n; ++i) {
       std::string key(48, '\0');
       for (auto& c : key) c = static_cast<char>(rng_());
@@ -144,35 +123,30 @@ class PageCacheFilterTest : public ::testing::Test {
       sqlite3_bind_int64(ins, 2, v);
       ASSERT_EQ(sqlite3_step(ins), SQLITE_DONE);
       sqlite3_reset(ins);
-      pending_sum_ += v;
-      pending_rows_ += 1;
+      sum += v;
     }
     sqlite3_finalize(ins);
-    Exec(db_, commit ? "COMMIT" : "ROLLBACK");
-    if (commit) {
-      sum_ += pending_sum_;
-      rows_ += pending_rows_;
-      sum_ -= std::stoll(Text(db_, "SELECT coalesce(sum(v), 0) FROM t WHERE id % 3 = 0"));
-      rows_ -= std::stoll(Text(db_, "SELECT count(*) FROM t WHERE id % 3 = 0"));
-      Exec(db_, "DELETE FROM t WHERE id % 3 = 0");
-    }
-    pending_sum_ = 0;
-    pending_rows_ = 0;
+    ASSERT_EQ(db_->Exec(commit ? "COMMIT" : "ROLLBACK"), SQLITE_OK);
+    if (!commit) return;
+    sum_ += sum - std::stoll(db_->Text("SELECT coalesce(sum(v), 0) FROM t WHERE id % 3 = 0"));
+    rows_ += n - std::stoll(db_->Text("SELECT count(*) FROM t WHERE id % 3 = 0"));
+    ASSERT_EQ(db_->Exec("DELETE FROM t WHERE id % 3 = 0"), SQLITE_OK);
   }
 
-  void ExpectContents(sqlite3* db) {
-    EXPECT_EQ(Text(db, "PRAGMA integrity_check"), "ok");
-    EXPECT_EQ(Text(db, "SELECT count(*) FROM t"), std::to_string(rows_));
-    EXPECT_EQ(Text(db, "SELECT coalesce(sum(v), 0) FROM t"), std::to_string(sum_));
+  void ExpectContents(RawDb& db) {
+    EXPECT_EQ(db.Text("PRAGMA integrity_check"), "ok");
+    EXPECT_EQ(db.Text("SELECT count(*) FROM t"), std::to_string(rows_));
+    EXPECT_EQ(db.Text("SELECT coalesce(sum(v), 0) FROM t"), std::to_string(sum_));
     // Through the index as well as the table.
-    EXPECT_EQ(Text(db, "SELECT count(*) FROM t INDEXED BY t_by_k WHERE k > x''"),
+    EXPECT_EQ(db.Text("SELECT count(*) FROM t INDEXED BY t_by_k WHERE k > x''"),
               std::to_string(rows_));
   }
 
   std::string dir_;
-  sqlite3* db_ = nullptr;
+  std::unique_ptr<RawDb> db_;
   std::mt19937 rng_{12345};
-  int64_t sum_ = 0, rows_ = 0, pending_sum_ = 0, pending_rows_ = 0;
+  int64_t sum_ = 0;
+  int64_t rows_ = 0;
 };
 
 TEST_F(PageCacheFilterTest, SkipsCommitTruncatesAndKeepsTheDatabaseIntact) {
@@ -181,28 +155,24 @@ TEST_F(PageCacheFilterTest, SkipsCommitTruncatesAndKeepsTheDatabaseIntact) {
   const auto after = PageCacheFilterCounters();
   // The end-of-transaction truncates that could drop nothing were skipped.
   EXPECT_GT(after.truncates_skipped, before.truncates_skipped + 50);
-  ExpectContents(db_);
-  sqlite3* other = OpenDb();  // a second connection, with a cache of its own
-  ASSERT_NE(other, nullptr);
+  ExpectContents(*db_);
+  RawDb other(Path());  // a second connection, with a cache of its own
   ExpectContents(other);
-  sqlite3_close_v2(other);
 }
 
 TEST_F(PageCacheFilterTest, RollbacksThatShrinkTheDatabaseStillDropThePages) {
   for (int round = 0; round < 10; ++round) InsertAndDelete(300, true);
-  const std::string pages = Text(db_, "PRAGMA page_count");
+  const std::string pages = db_->Text("PRAGMA page_count");
   const auto before = PageCacheFilterCounters();
   // Grows the database by many pages, then rolls back: the cache must forget those pages, or
   // the next transaction that reuses their numbers would read what was rolled back.
   InsertAndDelete(5000, /*commit=*/false);
   EXPECT_GT(PageCacheFilterCounters().truncates_forwarded, before.truncates_forwarded);
-  EXPECT_EQ(Text(db_, "PRAGMA page_count"), pages);
+  EXPECT_EQ(db_->Text("PRAGMA page_count"), pages);
   for (int round = 0; round < 10; ++round) InsertAndDelete(600, true);
-  ExpectContents(db_);
-  sqlite3* other = OpenDb();
-  ASSERT_NE(other, nullptr);
+  ExpectContents(*db_);
+  RawDb other(Path());
   ExpectContents(other);
-  sqlite3_close_v2(other);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "store/sqlite/page_cache.hpp"
+#include "store/sqlite/raw_db_for_tests.hpp"
 #include "store/store.hpp"
 #include "store/testing/store_conformance.hpp"
 
@@ -36,26 +37,7 @@ INSTANTIATE_TEST_SUITE_P(Sqlite, StoreConformance,
                          ::testing::Values(StoreBackend{"sqlite", &OpenTestSqlite}),
                          StoreBackendName);
 
-// A raw connection to the same file, standing in for another process (or for inspection).
-struct RawDb {
-  explicit RawDb(const std::string& path) {
-    EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
-  }
-  ~RawDb() { sqlite3_close_v2(db); }
-  int Exec(const std::string& sql) { return sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr); }
-  std::string Text(const std::string& sql) {
-    sqlite3_stmt* s = nullptr;
-    std::string out;
-    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) == SQLITE_OK &&
-        sqlite3_step(s) == SQLITE_ROW) {
-      const auto* p = sqlite3_column_text(s, 0);
-      if (p) out = reinterpret_cast<const char*>(p);
-    }
-    sqlite3_finalize(s);
-    return out;
-  }
-  sqlite3* db = nullptr;
-};
+using sqlite::RawDb;
 
 class SqliteStoreTest : public ::testing::Test {
  protected:
@@ -131,13 +113,7 @@ TEST_F(SqliteStoreTest, ConfiguresSqliteBeforeItInitializes) {
   {
     auto tx = (*store)->Begin(TxMode::kWrite);
     ASSERT_TRUE(tx);
-    ApplicationRow app;
-    app.id = "app-1";
-    app.name = "n";
-    app.api_key = "k";
-    app.api_secret_hash = "h";
-    app.public_key_pem = "p";
-    app.signature_secret = "s";
+    const ApplicationRow app{"app-1", "n", "k", "h", "p", "s", std::nullopt, std::nullopt, 1, 1};
     ASSERT_TRUE((*tx)->ApplicationInsert(app));
     ASSERT_TRUE((*tx)->Commit());
   }
