@@ -277,6 +277,10 @@ Result<void> ApplyTomlFile(const std::string& path, ServeConfig& config) {
       auto v = node.value<std::string>();
       if (!v) return type_error(k, "a string");
       config.sqlite_synchronous = *v;
+    } else if (k == "sqlite_sync_separately") {
+      auto v = node.value<bool>();
+      if (!v) return type_error(k, "a boolean");
+      config.sqlite_sync_separately = *v;
     } else if (k == "engine" || k == "webhooks" || k == "connectors" || k == "routes" ||
                k == "simulator") {
       const toml::table* section = node.as_table();
@@ -315,6 +319,10 @@ Result<void> ApplyEnvironment(ServeConfig& config,
     config.max_body_bytes = static_cast<size_t>(n);
   }
   if (const char* v = getenv("HERALD_SQLITE_SYNCHRONOUS")) config.sqlite_synchronous = v;
+  if (const char* v = getenv("HERALD_SQLITE_SYNC_SEPARATELY")) {
+    HERALD_ASSIGN_OR_RETURN(config.sqlite_sync_separately,
+                            ParseBool(v, "HERALD_SQLITE_SYNC_SEPARATELY"));
+  }
   if (const char* v = getenv("HERALD_WEBHOOKS_BLOCK_PRIVATE_ADDRESSES")) {
     HERALD_ASSIGN_OR_RETURN(config.webhook_address_policy.block_private,
                             ParseBool(v, "HERALD_WEBHOOKS_BLOCK_PRIVATE_ADDRESSES"));

@@ -30,6 +30,9 @@ struct ServeConfig {
   std::string public_url;
   size_t max_body_bytes = 256 * 1024;
   std::string sqlite_synchronous = "FULL";  // FULL (power-loss durable) | NORMAL
+  // With FULL: each group commit's fsync runs beside the next group's statements instead of
+  // inside its commit (decision 0012); false: SQLite's own fsync in every commit.
+  bool sqlite_sync_separately = true;
 
   // Delivery (decision 0005). [engine] and the webhook retry schedule of [webhooks].
   engine::EngineOptions engine;

@@ -87,6 +87,32 @@ TEST(ConfigTest, ValidateChecksRanges) {
   EXPECT_FALSE(Validate(c));
 }
 
+TEST(ConfigTest, SqliteSyncSeparatelyFromTomlAndEnvironment) {
+  ServeConfig c;
+  EXPECT_TRUE(c.sqlite_sync_separately);  // decision 0012
+  std::string off = WriteTemp("sqlite_sync_separately = false\n");
+  ASSERT_TRUE(ApplyTomlFile(off, c));
+  EXPECT_FALSE(c.sqlite_sync_separately);
+  std::string wrong = WriteTemp("sqlite_sync_separately = \"no\"\n");
+  auto r = ApplyTomlFile(wrong, c);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("'sqlite_sync_separately' must be a boolean"),
+            std::string::npos)
+      << r.error().message;
+  std::map<std::string, std::string> env{{"HERALD_SQLITE_SYNC_SEPARATELY", "true"}};
+  auto getenv = [&env](const char* name) -> const char* {
+    auto it = env.find(name);
+    return it == env.end() ? nullptr : it->second.c_str();
+  };
+  ASSERT_TRUE(ApplyEnvironment(c, getenv));
+  EXPECT_TRUE(c.sqlite_sync_separately);
+  env["HERALD_SQLITE_SYNC_SEPARATELY"] = "sometimes";
+  r = ApplyEnvironment(c, getenv);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("HERALD_SQLITE_SYNC_SEPARATELY"), std::string::npos);
+  for (auto& p : {off, wrong}) std::remove(p.c_str());
+}
+
 TEST(ConfigTest, WebhookSsrfGuardIsOffByDefault) {
   ServeConfig c;
   EXPECT_FALSE(c.webhook_address_policy.block_private);

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <exception>
 #include <future>
@@ -118,11 +119,23 @@ Result<void> Invoke(const TxFunction& fn, Tx& tx) noexcept {
 class AsyncStore::Impl {
  public:
   Impl(Store& store, AsyncStoreOptions options)
-      : store_(store), max_batch_(std::max<size_t>(1, options.max_batch)) {
+      : store_(store),
+        max_batch_(std::max<size_t>(1, options.max_batch)),
+        sync_separately_(store.CommitNeedsSync()) {
     writer_ = std::thread([this] {
       pthread_setname_np(pthread_self(), "herald-writer");  // for top -H and perf
-      WriterLoop();
+      if (sync_separately_) {
+        PipelinedWriterLoop();
+      } else {
+        WriterLoop();
+      }
     });
+    if (sync_separately_) {
+      syncer_ = std::thread([this] {
+        pthread_setname_np(pthread_self(), "herald-syncer");
+        SyncerLoop();
+      });
+    }
     for (int i = 0; i < std::max(1, options.reader_threads); ++i) {
       readers_.emplace_back([this] {
         pthread_setname_np(pthread_self(), "herald-reader");
@@ -157,6 +170,13 @@ class AsyncStore::Impl {
     for (auto& t : readers_) {
       if (t.joinable()) t.join();
     }
+    // Last: the writer and the readers have handed it everything they will.
+    {
+      std::lock_guard lock(sync_mu_);
+      sync_stopping_ = true;
+    }
+    sync_cv_.notify_all();
+    if (syncer_.joinable()) syncer_.join();
   }
 
   Stats stats() const {
@@ -168,6 +188,8 @@ class AsyncStore::Impl {
     s.batch_ns = batch_ns_.load(std::memory_order_relaxed);
     s.commit_ns = commit_ns_.load(std::memory_order_relaxed);
     s.complete_ns = complete_ns_.load(std::memory_order_relaxed);
+    s.syncs = syncs_.load(std::memory_order_relaxed);
+    s.sync_ns = sync_ns_.load(std::memory_order_relaxed);
     return s;
   }
 
@@ -192,13 +214,96 @@ class AsyncStore::Impl {
       const auto t1 = SteadyNs();
       CompleteBatch(batch);
       const auto t2 = SteadyNs();
-      batches_.fetch_add(1, std::memory_order_relaxed);
-      if (batch.size() > max_batch_seen_.load(std::memory_order_relaxed)) {
-        max_batch_seen_.store(batch.size(), std::memory_order_relaxed);  // only this thread writes
-      }
-      batch_ns_.fetch_add(t1 - t0, std::memory_order_relaxed);
-      complete_ns_.fetch_add(t2 - t1, std::memory_order_relaxed);
+      CountBatch(batch.size(), t1 - t0, t2 - t1);
       batch.clear();
+    }
+  }
+
+  void CountBatch(size_t size, uint64_t running_ns, uint64_t complete_ns) {
+    batches_.fetch_add(1, std::memory_order_relaxed);
+    if (size > max_batch_seen_.load(std::memory_order_relaxed)) {
+      max_batch_seen_.store(size, std::memory_order_relaxed);  // only the writer writes
+    }
+    batch_ns_.fetch_add(running_ns, std::memory_order_relaxed);
+    complete_ns_.fetch_add(complete_ns, std::memory_order_relaxed);
+  }
+
+  // The writer when the store syncs separately (decision 0012). The group's transaction stays
+  // open while the previous group's fsync runs: operations that arrive meanwhile run in it at
+  // once, and it commits when the syncer is free (or the group is full). So the statements of
+  // one group overlap the fsync of the one before, and a group is still everything that
+  // arrived during one fsync, as large as with SQLite's own fsync in the commit.
+  void PipelinedWriterLoop() {
+    std::vector<std::unique_ptr<Op>> batch;  // run in `tx`, not committed yet
+    std::unique_ptr<Tx> tx;
+    bool failed = false;  // an operation failed in `tx`: each is re-run alone at the commit
+    uint64_t running_ns = 0;
+    for (;;) {
+      std::vector<std::unique_ptr<Op>> incoming;
+      bool stopping = false;
+      {
+        std::unique_lock lock(mu_);
+        write_cv_.wait(lock, [&] {
+          return stopping_ || (!write_queue_.empty() && batch.size() < max_batch_) ||
+                 (!batch.empty() && !syncer_busy_.load(std::memory_order_acquire));
+        });
+        while (!write_queue_.empty() && batch.size() + incoming.size() < max_batch_) {
+          incoming.push_back(std::move(write_queue_.front()));
+          write_queue_.pop_front();
+        }
+        stopping = stopping_;
+        if (stopping && batch.empty() && incoming.empty()) return;  // stopping and drained
+      }
+      const auto t0 = SteadyNs();
+      if (!tx && !incoming.empty()) {
+        auto begun = store_.Begin(TxMode::kWrite);
+        if (!begun) {
+          // Nothing ran and nothing committed: as in RunBatch, no retries (the store is busy
+          // or broken for everyone), and no fsync to wait for.
+          operations_.fetch_add(incoming.size());
+          for (auto& op : incoming) op->result = tl::make_unexpected(begun.error());
+          CompleteBatch(incoming);
+          continue;
+        }
+        tx = std::move(*begun);
+      }
+      for (auto& op : incoming) {
+        if (!failed) {
+          op->result = Invoke(op->fn, *tx);
+          if (!op->result) failed = true;
+        }
+        batch.push_back(std::move(op));
+      }
+      running_ns += SteadyNs() - t0;
+      if (batch.empty()) continue;
+      if (syncer_busy_.load(std::memory_order_acquire) && batch.size() < max_batch_ && !stopping) {
+        continue;  // more operations may join while the fsync runs
+      }
+      const auto t1 = SteadyNs();
+      operations_.fetch_add(batch.size());
+      // Before the commit becomes visible: a reader that sees it reads a sequence number at
+      // least this one afterwards (CompleteRead).
+      batch_seq_.fetch_add(1, std::memory_order_seq_cst);
+      Result<void> committed = MakeError(Errc::kInternal, "an operation failed");
+      if (!failed) {
+        committed = tx->Commit();
+        commit_ns_.fetch_add(SteadyNs() - t1, std::memory_order_relaxed);
+        if (committed) commits_.fetch_add(1);
+      }
+      tx.reset();  // rolls back what did not commit, releasing the write connection
+      if (!committed && batch.size() == 1) {
+        // It ran alone already: its own error, or the commit's.
+        if (batch.front()->result) batch.front()->result = std::move(committed);
+      } else if (!committed) {
+        // As in RunBatch: one bad operation cannot fail its neighbours.
+        for (auto& op : batch) op->result = RunAlone(*op);
+      }
+      const size_t size = batch.size();
+      const auto t2 = SteadyNs();
+      HandToSyncer(batch);
+      CountBatch(size, running_ns + (t2 - t1), SteadyNs() - t2);
+      running_ns = 0;
+      failed = false;
     }
   }
 
@@ -285,8 +390,107 @@ class AsyncStore::Impl {
         op = std::move(read_queue_.front());
         read_queue_.pop_front();
       }
-      op->completion->Complete(RunRead(*op));
+      op->result = RunRead(*op);
+      CompleteRead(std::move(op));
     }
+  }
+
+  // --- separate sync (Store::CommitNeedsSync, decision 0012) ---
+  // The writer hands each committed batch to the syncer and goes on with the next one; the
+  // syncer fsyncs everything committed so far and only then resumes the batch's callers, so a
+  // caller still resumes only once its writes are durable. A read may see commits that are
+  // not durable yet: it resumes only once they are, so nothing read (an idempotent replay's
+  // 202, a GET) outruns the disk either.
+
+  struct SyncedBatch {
+    uint64_t seq;
+    std::vector<std::unique_ptr<Op>> ops;
+  };
+
+  void HandToSyncer(std::vector<std::unique_ptr<Op>>& batch) {
+    {
+      std::lock_guard lock(sync_mu_);
+      to_sync_.push_back(SyncedBatch{batch_seq_.load(std::memory_order_relaxed), {}});
+      to_sync_.back().ops = std::move(batch);
+      syncer_busy_.store(true, std::memory_order_release);
+    }
+    batch.clear();  // moved-from: make it valid and empty for the next batch
+    sync_cv_.notify_one();
+  }
+
+  void CompleteRead(std::unique_ptr<Op> op) {
+    if (sync_separately_) {
+      // Read after the transaction ended: it is at least the sequence of every batch whose
+      // commits the transaction could see.
+      const uint64_t seen = batch_seq_.load(std::memory_order_seq_cst);
+      std::lock_guard lock(sync_mu_);
+      if (durable_seq_ < seen) {
+        waiting_reads_.push_back(SyncedBatch{seen, {}});
+        waiting_reads_.back().ops.push_back(std::move(op));
+        return;
+      }
+    }
+    op->completion->Complete(std::move(op->result));
+  }
+
+  void SyncerLoop() {
+    std::vector<SyncedBatch> batches;
+    for (;;) {
+      {
+        std::unique_lock lock(sync_mu_);
+        sync_cv_.wait(lock, [this] { return sync_stopping_ || !to_sync_.empty(); });
+        if (to_sync_.empty()) break;  // stopping and drained
+        batches.swap(to_sync_);
+      }
+      // Every batch taken was committed before this call began: one fsync covers them all.
+      const auto t0 = SteadyNs();
+      Result<void> synced = store_.Sync();
+      sync_ns_.fetch_add(SteadyNs() - t0, std::memory_order_relaxed);
+      syncs_.fetch_add(1, std::memory_order_relaxed);
+      std::vector<std::unique_ptr<Op>> done;
+      for (SyncedBatch& b : batches) {
+        for (auto& op : b.ops) {
+          // Visible but perhaps not on disk: the caller must not report it as done.
+          if (!synced && op->result) op->result = tl::make_unexpected(synced.error());
+          done.push_back(std::move(op));
+        }
+      }
+      {
+        std::lock_guard lock(sync_mu_);
+        // After a failed sync nothing later becomes durable either (Store::Sync): reads
+        // are released with what they read, as they were before this store synced apart.
+        durable_seq_ = batches.back().seq;
+        TakeReadsUpTo(durable_seq_, done);
+        if (to_sync_.empty()) syncer_busy_.store(false, std::memory_order_release);
+      }
+      batches.clear();
+      {
+        // The writer may be waiting to commit its open group until this fsync is done
+        // (PipelinedWriterLoop); taking its mutex orders this wake-up after its check.
+        std::lock_guard lock(mu_);
+      }
+      write_cv_.notify_one();
+      CompleteBatch(done);
+    }
+    std::vector<std::unique_ptr<Op>> done;
+    {
+      std::lock_guard lock(sync_mu_);
+      TakeReadsUpTo(UINT64_MAX, done);  // every batch they could have seen was synced above
+    }
+    for (auto& op : done) op->completion->Complete(std::move(op->result));
+  }
+
+  // REQUIRES: sync_mu_ held.
+  void TakeReadsUpTo(uint64_t seq, std::vector<std::unique_ptr<Op>>& out) {
+    auto keep = waiting_reads_.begin();
+    for (auto& w : waiting_reads_) {
+      if (w.seq <= seq) {
+        for (auto& op : w.ops) out.push_back(std::move(op));
+      } else {
+        *keep++ = std::move(w);
+      }
+    }
+    waiting_reads_.erase(keep, waiting_reads_.end());
   }
 
   Result<void> RunRead(Op& op) {
@@ -310,6 +514,19 @@ class AsyncStore::Impl {
   std::atomic<uint64_t> batch_ns_{0};
   std::atomic<uint64_t> commit_ns_{0};
   std::atomic<uint64_t> complete_ns_{0};
+  std::atomic<uint64_t> syncs_{0};
+  std::atomic<uint64_t> sync_ns_{0};
+  // Separate sync: batches are numbered; durable_seq_ is the last one known durable.
+  const bool sync_separately_;
+  std::atomic<uint64_t> batch_seq_{0};
+  std::atomic<bool> syncer_busy_{false};  // a committed group waits for (or is in) an fsync
+  std::mutex sync_mu_;  // guards the three below and sync_stopping_
+  std::condition_variable sync_cv_;
+  std::vector<SyncedBatch> to_sync_;
+  std::vector<SyncedBatch> waiting_reads_;  // finished reads, each with the batch it saw
+  uint64_t durable_seq_ = 0;
+  bool sync_stopping_ = false;
+  std::thread syncer_;
   std::thread writer_;
   std::vector<std::thread> readers_;
 };

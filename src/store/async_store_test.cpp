@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <future>
 #include <stdexcept>
@@ -90,7 +91,9 @@ class WriterBlocker {
   std::thread thread_;
 };
 
-class AsyncStoreTest : public ::testing::Test {
+// Every test runs with both sync modes: SQLite's fsync inside each commit, and the separate
+// fsync beside the next group (SqliteOptions::sync_separately, decision 0012).
+class AsyncStoreTest : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
     char tmpl[] = "/tmp/herald-async-XXXXXX";
@@ -112,6 +115,7 @@ class AsyncStoreTest : public ::testing::Test {
     Close();
     SqliteOptions o;
     o.path = dir_ + "/herald.db";
+    o.sync_separately = GetParam();
     auto s = OpenSqliteStore(o);
     ASSERT_TRUE(s) << s.error().message;
     db_ = std::move(*s);
@@ -144,13 +148,33 @@ class AsyncStoreTest : public ::testing::Test {
   std::unique_ptr<AsyncStore> async_;
 };
 
+INSTANTIATE_TEST_SUITE_P(SyncModes, AsyncStoreTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "SyncSeparately" : "SyncInCommit";
+                         });
+
+// What only the separate sync has.
+class AsyncStoreSeparateSyncTest : public AsyncStoreTest {};
+INSTANTIATE_TEST_SUITE_P(SyncSeparately, AsyncStoreSeparateSyncTest, ::testing::Values(true));
+
+// Waits (bounded) until `done()`; false on timeout.
+template <class Pred>
+bool WaitUntil(Pred done) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
 int CountOk(const std::vector<Result<void>>& results) {
   int n = 0;
   for (const auto& r : results) n += r ? 1 : 0;
   return n;
 }
 
-TEST_F(AsyncStoreTest, ConcurrentWritersAreGroupCommitted) {
+TEST_P(AsyncStoreTest, ConcurrentWritersAreGroupCommitted) {
   constexpr int kOps = 2000;
   asio::io_context ioc(2);
   std::vector<Result<void>> results(kOps);
@@ -167,7 +191,7 @@ TEST_F(AsyncStoreTest, ConcurrentWritersAreGroupCommitted) {
   EXPECT_EQ(CountApps(), static_cast<size_t>(kOps));
 }
 
-TEST_F(AsyncStoreTest, QueuedWritesShareOneCommit) {
+TEST_P(AsyncStoreTest, QueuedWritesShareOneCommit) {
   asio::io_context ioc(1);
   std::vector<Result<void>> results;
   WriterBlocker blocker(*async_);
@@ -180,7 +204,7 @@ TEST_F(AsyncStoreTest, QueuedWritesShareOneCommit) {
   EXPECT_EQ(CountApps(), 10u);
 }
 
-TEST_F(AsyncStoreTest, MaxBatchBoundsEachCommit) {
+TEST_P(AsyncStoreTest, MaxBatchBoundsEachCommit) {
   Open(AsyncStoreOptions{.max_batch = 4, .reader_threads = 1});
   asio::io_context ioc(1);
   std::vector<Result<void>> results;
@@ -192,7 +216,7 @@ TEST_F(AsyncStoreTest, MaxBatchBoundsEachCommit) {
   EXPECT_EQ(async_->stats().commits, 1u + 3u);  // 4 + 4 + 2
 }
 
-TEST_F(AsyncStoreTest, AFailingOperationDoesNotFailItsNeighbours) {
+TEST_P(AsyncStoreTest, AFailingOperationDoesNotFailItsNeighbours) {
   ASSERT_TRUE(async_->WriteSync([](Tx& tx) { return tx.ApplicationInsert(App(0)); }));
   asio::io_context ioc(1);
   std::vector<Result<void>> results;
@@ -208,7 +232,7 @@ TEST_F(AsyncStoreTest, AFailingOperationDoesNotFailItsNeighbours) {
   EXPECT_EQ(CountApps(), 10u);
 }
 
-TEST_F(AsyncStoreTest, AFailedCommitReRunsEachOperationAlone) {
+TEST_P(AsyncStoreTest, AFailedCommitReRunsEachOperationAlone) {
   asio::io_context ioc(1);
   std::vector<Result<void>> results;
   WriterBlocker blocker(*async_);
@@ -224,7 +248,7 @@ TEST_F(AsyncStoreTest, AFailedCommitReRunsEachOperationAlone) {
   EXPECT_EQ(CountApps(), 10u);
 }
 
-TEST_F(AsyncStoreTest, ABatchThatCannotBeginFailsWithoutRetries) {
+TEST_P(AsyncStoreTest, ABatchThatCannotBeginFailsWithoutRetries) {
   asio::io_context ioc(1);
   std::vector<Result<void>> results;
   WriterBlocker blocker(*async_);
@@ -241,7 +265,7 @@ TEST_F(AsyncStoreTest, ABatchThatCannotBeginFailsWithoutRetries) {
   EXPECT_TRUE(async_->WriteSync([](Tx& tx) { return tx.ApplicationInsert(App(1)); }));
 }
 
-TEST_F(AsyncStoreTest, AThrowingOperationFailsAloneWithInternal) {
+TEST_P(AsyncStoreTest, AThrowingOperationFailsAloneWithInternal) {
   asio::io_context ioc(1);
   std::vector<Result<void>> results;
   Result<void> thrown;
@@ -258,7 +282,7 @@ TEST_F(AsyncStoreTest, AThrowingOperationFailsAloneWithInternal) {
   EXPECT_EQ(CountApps(), 3u);
 }
 
-TEST_F(AsyncStoreTest, ReadSeesCommittedDataAndResumesOnTheCallersThread) {
+TEST_P(AsyncStoreTest, ReadSeesCommittedDataAndResumesOnTheCallersThread) {
   ASSERT_TRUE(async_->WriteSync([](Tx& tx) { return tx.ApplicationInsert(App(7)); }));
   asio::io_context ioc(1);
   std::optional<ApplicationRow> row;
@@ -272,13 +296,13 @@ TEST_F(AsyncStoreTest, ReadSeesCommittedDataAndResumesOnTheCallersThread) {
   EXPECT_EQ(resumed_on, std::this_thread::get_id());  // not a DB thread
 }
 
-TEST_F(AsyncStoreTest, ReadErrorsReachTheCaller) {
+TEST_P(AsyncStoreTest, ReadErrorsReachTheCaller) {
   Result<void> r = async_->ReadSync([](Tx& tx) { return tx.ApplicationInsert(App(1)); });
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, Errc::kInternal);
 }
 
-TEST_F(AsyncStoreTest, StopDrainsQueuedWritesThenRefusesNewWork) {
+TEST_P(AsyncStoreTest, StopDrainsQueuedWritesThenRefusesNewWork) {
   asio::io_context ioc(1);
   std::vector<Result<void>> results;
   WriterBlocker blocker(*async_);
@@ -306,7 +330,7 @@ TEST_F(AsyncStoreTest, StopDrainsQueuedWritesThenRefusesNewWork) {
   EXPECT_EQ(CountApps(), 20u);
 }
 
-TEST_F(AsyncStoreTest, CommittedWritesSurviveReopen) {
+TEST_P(AsyncStoreTest, CommittedWritesSurviveReopen) {
   for (int i = 0; i < 10; ++i) {
     ASSERT_TRUE(async_->WriteSync([i](Tx& tx) { return tx.ApplicationInsert(App(i)); }));
   }
@@ -325,6 +349,74 @@ TEST_F(AsyncStoreTest, CommittedWritesSurviveReopen) {
   }));
   ASSERT_TRUE(row);
   EXPECT_EQ(*row, App(59));
+}
+
+TEST_P(AsyncStoreSeparateSyncTest, AWriteAndAReadThatSawItResumeOnlyAfterTheFsync) {
+  ASSERT_TRUE(faults_->CommitNeedsSync());
+  faults_->HoldSyncs();
+  auto write = std::async(std::launch::async, [this] {
+    return async_->WriteSync([](Tx& tx) { return tx.ApplicationInsert(App(1)); });
+  });
+  ASSERT_TRUE(WaitUntil([this] { return faults_->syncs_begun() >= 1; }));
+  // Committed: a transaction of the store itself sees the row...
+  {
+    auto tx = db_->Begin(TxMode::kRead);
+    ASSERT_TRUE(tx);
+    auto row = (*tx)->ApplicationGet("app1");
+    ASSERT_TRUE(row);
+    EXPECT_TRUE(row->has_value());
+  }
+  // ...but neither its writer nor a reader that saw it resumes before the fsync is done.
+  auto read = std::async(std::launch::async, [this] {
+    std::optional<ApplicationRow> row;
+    auto r = async_->ReadSync([&row](Tx& tx) -> Result<void> {
+      HERALD_ASSIGN_OR_RETURN(row, tx.ApplicationGet("app1"));
+      return {};
+    });
+    return r && row.has_value();
+  });
+  EXPECT_EQ(write.wait_for(std::chrono::milliseconds(100)), std::future_status::timeout);
+  EXPECT_EQ(read.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);
+  faults_->ReleaseSyncs();
+  EXPECT_TRUE(write.get());
+  EXPECT_TRUE(read.get());
+}
+
+TEST_P(AsyncStoreSeparateSyncTest, WritesArrivingDuringAnFsyncShareTheNextCommit) {
+  faults_->HoldSyncs();
+  auto first = std::async(std::launch::async, [this] {
+    return async_->WriteSync([](Tx& tx) { return tx.ApplicationInsert(App(0)); });
+  });
+  ASSERT_TRUE(WaitUntil([this] { return faults_->syncs_begun() >= 1; }));
+  asio::io_context ioc(1);
+  std::vector<Result<void>> results;
+  SubmitInserts(ioc, 1, 11, results);  // they run while the first group's fsync is held
+  faults_->ReleaseSyncs();
+  ioc.run();
+  EXPECT_TRUE(first.get());
+  EXPECT_EQ(CountOk(results), 10);
+  EXPECT_EQ(async_->stats().commits, 2u);  // the first write's, then ONE for the ten
+  EXPECT_EQ(async_->stats().syncs, 2u);
+  EXPECT_EQ(CountApps(), 11u);
+}
+
+TEST_P(AsyncStoreSeparateSyncTest, AFailedFsyncFailsTheWritesItCoveredAndReleasesReads) {
+  faults_->HoldSyncs();
+  faults_->FailNextSyncs(1);
+  auto write = std::async(std::launch::async, [this] {
+    return async_->WriteSync([](Tx& tx) { return tx.ApplicationInsert(App(1)); });
+  });
+  ASSERT_TRUE(WaitUntil([this] { return faults_->syncs_begun() >= 1; }));
+  auto read = std::async(std::launch::async, [this] {
+    return async_->ReadSync([](Tx& tx) -> Result<void> {
+      return tx.ApplicationGet("app1").map([](const auto&) {});
+    });
+  });
+  faults_->ReleaseSyncs();
+  auto written = write.get();
+  ASSERT_FALSE(written);  // visible, but not known to be on disk: never reported as done
+  EXPECT_EQ(written.error().code, Errc::kUnavailable);
+  EXPECT_TRUE(read.get());  // not left waiting for a durability that will not come
 }
 
 }  // namespace

@@ -124,7 +124,8 @@ class Tx {
   // Deletes rows created before `before_ms`; returns how many.
   virtual Result<int64_t> IdempotencyPrune(int64_t before_ms) = 0;
 
-  // Makes the transaction's writes durable (as the store's sync setting defines).
+  // Makes the transaction's writes durable (as the store's sync setting defines), or, when
+  // the store's CommitNeedsSync(), visible now and durable at the next Store::Sync().
   virtual Result<void> Commit() = 0;
 };
 
@@ -137,11 +138,24 @@ class Store {
   virtual Result<std::unique_ptr<Tx>> Begin(TxMode mode) = 0;
   // Cheap liveness probe for /readyz.
   virtual Result<void> Ping() = 0;
+
+  // Durability of commits. False (the default): Commit() returns once the transaction is
+  // durable. True: Commit() makes it visible and Sync() makes it durable, so that a group
+  // commit's fsync can run while the next group executes (decision 0012); whoever commits
+  // must then call Sync() before it reports the commit as done (AsyncStore does).
+  virtual bool CommitNeedsSync() const { return false; }
+  // Makes durable every commit that returned before this call began. Thread-safe: may run
+  // while another thread commits. After a failure every later write transaction fails too
+  // (what reached the disk is no longer known; a restart recovers from what did).
+  virtual Result<void> Sync() { return {}; }
 };
 
 struct SqliteOptions {
   std::string path;                 // database file; ":memory:" is refused (readers need a file)
   std::string synchronous = "FULL";  // "FULL" (default, power-loss durable) or "NORMAL"
+  // With FULL: commits do not fsync; Sync() fsyncs the WAL (Store::CommitNeedsSync). Only for
+  // callers that call Sync() before acknowledging, as AsyncStore does; ignored with NORMAL.
+  bool sync_separately = false;
   int busy_timeout_ms = 5000;
   int read_connections = 2;
 };

@@ -1,10 +1,15 @@
 // SqliteStore: the embedded backend. One write connection (BEGIN IMMEDIATE, serialized by a
 // mutex) and a pool of read connections; WAL lets readers run beside the writer.
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
+#include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -596,7 +601,9 @@ class SqliteTx final : public Tx {
   bool failed_ = false;  // a statement failed: only a rollback is allowed
 };
 
-Result<DbPtr> OpenConnection(const SqliteOptions& o, bool writer) {
+// `synchronous` is the connection's own setting (the write connection of a store that syncs
+// separately commits with NORMAL and leaves the fsync to SqliteStore::Sync).
+Result<DbPtr> OpenConnection(const SqliteOptions& o, bool writer, const std::string& synchronous) {
   sqlite3* raw = nullptr;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
   int rc = sqlite3_open_v2(o.path.c_str(), &raw, flags, nullptr);
@@ -609,7 +616,7 @@ Result<DbPtr> OpenConnection(const SqliteOptions& o, bool writer) {
   // A 64 MiB page cache and memory-mapped reads keep the B-tree pages hot, so commits write
   // the WAL instead of re-reading evicted pages with pread.
   std::string pragmas = "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=" +
-                        o.synchronous +
+                        synchronous +
                         "; PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456; "
                         "PRAGMA temp_store=MEMORY;";
   if (!writer) pragmas += " PRAGMA query_only=ON;";
@@ -738,24 +745,41 @@ class SqliteStore final : public Store {
     if (o.busy_timeout_ms < 0) {
       return MakeError(Errc::kInvalidArgument, "busy_timeout_ms must be >= 0");
     }
+    const bool sync_separately = o.sync_separately && o.synchronous == "FULL";
     auto store = std::unique_ptr<SqliteStore>(new SqliteStore(o.busy_timeout_ms));
-    HERALD_ASSIGN_OR_RETURN(DbPtr w, OpenConnection(o, true));
+    HERALD_ASSIGN_OR_RETURN(DbPtr w,
+                            OpenConnection(o, true, sync_separately ? "NORMAL" : o.synchronous));
     store->writer_ = std::make_unique<Connection>(std::move(w));
     HERALD_RETURN_IF_ERROR(store->Migrate());
+    if (sync_separately) {
+      HERALD_RETURN_IF_ERROR(store->OpenWalForSync(o.path));
+      HERALD_RETURN_IF_ERROR(store->Sync());  // the migrations' commit
+    }
     // Checkpoints off the writer thread (Checkpointer). Replaces SQLite's autocheckpoint hook.
-    HERALD_ASSIGN_OR_RETURN(DbPtr c, OpenConnection(o, true));
+    // Its connection keeps the store's setting. With either setting SQLite fsyncs the WAL
+    // before a checkpoint copies frames into the database file, and that file before the WAL
+    // may start over.
+    HERALD_ASSIGN_OR_RETURN(DbPtr c, OpenConnection(o, true, o.synchronous));
     store->checkpointer_ = std::make_unique<Checkpointer>(std::move(c));
     sqlite3_wal_hook(store->writer_->db(), &Checkpointer::Hook, store->checkpointer_.get());
     for (int i = 0; i < o.read_connections; ++i) {
-      HERALD_ASSIGN_OR_RETURN(DbPtr r, OpenConnection(o, false));
+      HERALD_ASSIGN_OR_RETURN(DbPtr r, OpenConnection(o, false, o.synchronous));
       store->readers_.push_back(std::make_unique<Connection>(std::move(r)));
       store->free_readers_.push_back(store->readers_.back().get());
     }
     return std::unique_ptr<Store>(std::move(store));
   }
 
+  ~SqliteStore() override {
+    if (wal_fd_ >= 0) ::close(wal_fd_);
+  }
+
   Result<std::unique_ptr<Tx>> Begin(TxMode mode) override {
     if (mode == TxMode::kWrite) {
+      if (sync_failed_.load(std::memory_order_acquire)) {
+        return MakeError(Errc::kUnavailable,
+                         "sqlite: an fsync of the WAL failed earlier; restart herald");
+      }
       // Inside this process the write connection is a mutex; other processes (the CLI beside
       // a running server) are covered by SQLite's own busy timeout on BEGIN IMMEDIATE.
       std::unique_lock lock(write_mu_, busy_timeout_);
@@ -786,6 +810,27 @@ class SqliteStore final : public Store {
     auto r = conn->Exec("SELECT 1");
     ReleaseReader(conn);
     return r;
+  }
+
+  bool CommitNeedsSync() const override { return wal_fd_ >= 0; }
+
+  // fdatasync of the WAL through a descriptor of our own: Linux flushes the file's dirty
+  // pages whichever descriptor wrote them, so every frame a commit wrote before this call
+  // (and the WAL's size) is on disk when it returns. Runs beside the writer's next commit.
+  Result<void> Sync() override {
+    if (wal_fd_ < 0) return {};
+    if (sync_failed_.load(std::memory_order_acquire)) {
+      return MakeError(Errc::kUnavailable, "sqlite: an fsync of the WAL failed earlier");
+    }
+    if (::fdatasync(wal_fd_) != 0) {
+      // After a failed fsync the kernel may have dropped the dirty pages and a retry can
+      // "succeed" without them (PostgreSQL's fsyncgate): never trust this file again.
+      const int err = errno;
+      sync_failed_.store(true, std::memory_order_release);
+      return MakeError(Errc::kUnavailable,
+                       std::string("sqlite: fdatasync of the WAL failed: ") + std::strerror(err));
+    }
+    return {};
   }
 
   void Finish(Connection* conn, TxMode mode, bool committed) {
@@ -842,6 +887,31 @@ class SqliteStore final : public Store {
     return {};
   }
 
+  // Opens the WAL (which the migrations' transaction created) for Sync(), and makes its
+  // directory entry durable: with NORMAL, SQLite itself syncs the directory only at the
+  // first checkpoint. The WAL file is never replaced while a connection is open (SQLite
+  // deletes it when the last one closes, and restarts it in place), so one descriptor serves
+  // for the store's lifetime.
+  Result<void> OpenWalForSync(const std::string& db_path) {
+    const std::string wal = db_path + "-wal";
+    wal_fd_ = ::open(wal.c_str(), O_RDWR | O_CLOEXEC);
+    if (wal_fd_ < 0) {
+      return MakeError(Errc::kUnavailable,
+                       "sqlite: cannot open " + wal + " to sync it: " + std::strerror(errno));
+    }
+    const auto slash = db_path.rfind('/');
+    const std::string dir = slash == std::string::npos ? "." : db_path.substr(0, slash + 1);
+    const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir_fd < 0 || ::fsync(dir_fd) != 0) {
+      const int err = errno;
+      if (dir_fd >= 0) ::close(dir_fd);
+      return MakeError(Errc::kUnavailable,
+                       "sqlite: cannot sync directory " + dir + ": " + std::strerror(err));
+    }
+    ::close(dir_fd);
+    return {};
+  }
+
   // A free read connection, or nullptr after the busy timeout (all of them in use).
   Connection* AcquireReader() {
     std::unique_lock lock(readers_mu_);
@@ -861,6 +931,8 @@ class SqliteStore final : public Store {
   }
 
   const std::chrono::milliseconds busy_timeout_;
+  int wal_fd_ = -1;  // >= 0: commits run with NORMAL and Sync() fsyncs the WAL through it
+  std::atomic<bool> sync_failed_{false};
   std::timed_mutex write_mu_;  // one write transaction at a time
   std::unique_ptr<Checkpointer> checkpointer_;  // before writer_: outlives the hook it installs
   std::unique_ptr<Connection> writer_;

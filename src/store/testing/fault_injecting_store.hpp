@@ -6,7 +6,9 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 
 #include "store/store.hpp"
 
@@ -22,6 +24,22 @@ class FaultInjectingStore final : public Store {
   // The next `n` Begin(kWrite) calls fail.
   void FailNextWriteBegins(int n) { fail_write_begins_.store(n); }
   int commits_failed() const { return commits_failed_.load(); }
+  // The next `n` Sync() calls fail (as a failed fdatasync would).
+  void FailNextSyncs(int n) { fail_syncs_.store(n); }
+  // Sync() waits from now on until ReleaseSyncs(): a slow disk, made deterministic.
+  void HoldSyncs() {
+    std::lock_guard lock(sync_mu_);
+    hold_syncs_ = true;
+  }
+  void ReleaseSyncs() {
+    {
+      std::lock_guard lock(sync_mu_);
+      hold_syncs_ = false;
+    }
+    sync_cv_.notify_all();
+  }
+  // Sync() calls begun so far (held ones included).
+  int syncs_begun() const { return syncs_begun_.load(); }
 
   Result<std::unique_ptr<Tx>> Begin(TxMode mode) override {
     if (mode == TxMode::kWrite && Take(fail_write_begins_)) {
@@ -31,6 +49,16 @@ class FaultInjectingStore final : public Store {
     return std::unique_ptr<Tx>(std::make_unique<FaultTx>(*this, std::move(tx), mode));
   }
   Result<void> Ping() override { return inner_.Ping(); }
+  bool CommitNeedsSync() const override { return inner_.CommitNeedsSync(); }
+  Result<void> Sync() override {
+    syncs_begun_.fetch_add(1);
+    {
+      std::unique_lock lock(sync_mu_);
+      sync_cv_.wait(lock, [this] { return !hold_syncs_; });
+    }
+    if (Take(fail_syncs_)) return MakeError(Errc::kUnavailable, "injected: fsync failed");
+    return inner_.Sync();
+  }
 
  private:
   static bool Take(std::atomic<int>& counter) {
@@ -172,6 +200,11 @@ class FaultInjectingStore final : public Store {
   std::atomic<int> fail_commits_{0};
   std::atomic<int> fail_write_begins_{0};
   std::atomic<int> commits_failed_{0};
+  std::atomic<int> fail_syncs_{0};
+  std::atomic<int> syncs_begun_{0};
+  std::mutex sync_mu_;
+  std::condition_variable sync_cv_;
+  bool hold_syncs_ = false;  // guarded by sync_mu_
 };
 
 }  // namespace herald::store::testing
