@@ -58,7 +58,7 @@ class AsyncStore {
     uint64_t batches = 0;          // writer wake-ups that ran at least one operation
     uint64_t max_batch = 0;        // largest batch seen
     uint64_t batch_ns = 0;         // writer time running batches (Begin .. Commit), total
-    uint64_t commit_ns = 0;        // of which in Commit() (WAL write + fsync), total
+    uint64_t commit_ns = 0;        // of which in Commit() (WAL write, + fsync unless separate)
     uint64_t complete_ns = 0;      // writer time resuming callers after the commits, total
     uint64_t syncs = 0;            // separate fsyncs (Store::CommitNeedsSync), each for 1+ batches
     uint64_t sync_ns = 0;          // syncer time in them, total

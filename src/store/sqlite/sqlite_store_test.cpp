@@ -23,9 +23,10 @@ using testing::StoreBackend;
 using testing::StoreBackendName;
 using testing::StoreConformance;
 
-std::unique_ptr<Store> OpenTestSqlite(const std::string& dir) {
+std::unique_ptr<Store> OpenTestSqliteWith(const std::string& dir, bool sync_separately) {
   SqliteOptions o;
   o.path = dir + "/herald.db";
+  o.sync_separately = sync_separately;
   auto s = OpenSqliteStore(o);
   if (!s) {
     ADD_FAILURE() << "OpenSqliteStore: " << s.error().message;
@@ -33,19 +34,13 @@ std::unique_ptr<Store> OpenTestSqlite(const std::string& dir) {
   }
   return std::move(*s);
 }
-
+std::unique_ptr<Store> OpenTestSqlite(const std::string& dir) {
+  return OpenTestSqliteWith(dir, false);
+}
 // Commits with NORMAL and a separate fsync of the WAL (decision 0012): the same domain
 // operations, on a write connection configured differently.
 std::unique_ptr<Store> OpenTestSqliteSyncSeparately(const std::string& dir) {
-  SqliteOptions o;
-  o.path = dir + "/herald.db";
-  o.sync_separately = true;
-  auto s = OpenSqliteStore(o);
-  if (!s) {
-    ADD_FAILURE() << "OpenSqliteStore: " << s.error().message;
-    return nullptr;
-  }
-  return std::move(*s);
+  return OpenTestSqliteWith(dir, true);
 }
 
 INSTANTIATE_TEST_SUITE_P(
