@@ -119,6 +119,12 @@ ALTER TABLE message ADD COLUMN person TEXT;
 ALTER TABLE message ADD COLUMN round INTEGER NOT NULL DEFAULT 1;
 CREATE INDEX message_by_peer ON message(to_addr, from_addr, channel, created_at_ms);
 )sql",
+    // 4: no index of workflows by application (decision 0013). No query reads it; only the
+    // cascade of an application's deletion did, which now scans the table. One B-tree less
+    // to write per accepted workflow: about +4 % durable accepts/s.
+    R"sql(
+DROP INDEX workflow_by_application;
+)sql",
 };
 
 }  // namespace herald::store::sqlite

@@ -104,7 +104,10 @@ TEST_F(SqliteStoreTest, OpensInWalWithStrictTablesAndOneRecordPerMigration) {
   ASSERT_TRUE(Open());  // reopening applies nothing twice
   RawDb raw(path_);
   EXPECT_EQ(raw.Text("PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(raw.Text("SELECT group_concat(version) FROM schema_migrations"), "1,2,3");
+  EXPECT_EQ(raw.Text("SELECT group_concat(version) FROM schema_migrations"), "1,2,3,4");
+  // Migration 4 (decision 0013): workflows have no index by application.
+  EXPECT_EQ(raw.Text("SELECT count(*) FROM sqlite_schema WHERE name = 'workflow_by_application'"),
+            "0");
   EXPECT_NE(raw.Text("SELECT applied_at_ms FROM schema_migrations WHERE version = 1"), "0");
   EXPECT_EQ(raw.Text("SELECT count(*) FROM pragma_table_list WHERE schema = 'main' AND "
                      "name IN ('application', 'workflow', 'message', 'idempotency', 'message_event', "
