@@ -940,8 +940,9 @@ class Engine::Impl {
   // ------------------------------------------------------------------ state changes (in a Tx)
 
   // Records `in` for message `m` (state, history, webhook) and moves its workflow on.
-  // `app` holds the application's webhook URLs, resolved on the strand before the transaction
-  // (from the cache: a changed URL applies within kAppCacheTtlMs, like the auth cache).
+  // `app` holds the application's webhook URLs: resolved on the strand before the transaction
+  // (from the cache: a changed URL applies within kAppCacheTtlMs, like the auth cache), or
+  // for a connector's receipt read in the transaction itself (DoProviderEvent).
   Result<void> ApplyStatus(Tx& tx, MessageRow& m, const AppKeys& app, const StatusInput& in,
                            int64_t now, std::vector<JobRow>& created) {
     const StatusDecision decision = DecideStatus(m.state, in.status);
