@@ -268,6 +268,13 @@ constexpr const char* kMsgLoad = MSG_SELECT "WHERE uuid = ?1";
 constexpr const char* kMsgUpdate =
     "UPDATE message SET state = ?2, connector = ?3, provider_message_id = ?4, updated_at_ms = ?5, "
     "expires_at_ms = ?6 WHERE uuid = ?1";
+// The same update when the provider's id is already the stored one (every status after
+// `submitted`): SQLite rewrites the entry of every index whose columns are SET, equal or not,
+// so naming connector and provider_message_id only in the WHERE leaves message_by_provider_id
+// untouched.
+constexpr const char* kMsgUpdateSameProvider =
+    "UPDATE message SET state = ?2, updated_at_ms = ?5, expires_at_ms = ?6 "
+    "WHERE uuid = ?1 AND connector IS ?3 AND provider_message_id IS ?4";
 constexpr const char* kMsgLatestByPeer =
     MSG_SELECT "WHERE to_addr = ?2 AND from_addr = ?3 AND channel = ?1 "
     "ORDER BY created_at_ms DESC, rowid DESC LIMIT 1";
@@ -387,6 +394,10 @@ class SqliteTx final : public Tx {
     return One(kMsgLoad, ReadMessage, uuid);
   }
   Result<bool> MessageUpdate(const MessageRow& m) override {
+    HERALD_ASSIGN_OR_RETURN(bool same, Update(kMsgUpdateSameProvider, m.uuid, m.state, m.connector,
+                                              m.provider_message_id, m.updated_at_ms,
+                                              m.expires_at_ms));
+    if (same) return true;
     return Update(kMsgUpdate, m.uuid, m.state, m.connector, m.provider_message_id, m.updated_at_ms,
                   m.expires_at_ms);
   }

@@ -442,6 +442,61 @@ TEST_P(StoreConformance, MessageDeliveryFieldsUpdateAndProviderLookup) {
   EXPECT_EQ((*wf)->state, "completed");
 }
 
+// A status after `submitted` keeps the provider's id (SQLite updates it without touching its
+// index); a send through another connector replaces it, and the old id finds nothing.
+TEST_P(StoreConformance, MessageUpdateKeepsOrReplacesTheProviderId) {
+  WRITE_AND_COMMIT({
+    ASSERT_TRUE(tx.ApplicationInsert(App("a1", "k1")));
+    ASSERT_TRUE(tx.WorkflowInsert(Wf("w1", "a1"), {Msg("m1", "w1", "a1", 1)}));
+  });
+  MessageRow m = Msg("m1", "w1", "a1", 1);
+  m.state = "submitted";
+  m.connector = "smpp-a";
+  m.provider_message_id = "p-1";
+  m.updated_at_ms = 3000;
+  WRITE_AND_COMMIT({ EXPECT_TRUE(*tx.MessageUpdate(m)); });
+  m.state = "delivered";
+  m.updated_at_ms = 4000;
+  m.expires_at_ms = 9000;
+  WRITE_AND_COMMIT({ EXPECT_TRUE(*tx.MessageUpdate(m)); });
+  {
+    auto tx = Begin(TxMode::kRead);
+    ASSERT_TRUE(tx);
+    auto found = tx->MessageFindByProviderId("smpp-a", "p-1");
+    ASSERT_TRUE(found && *found);
+    EXPECT_EQ((*found)->state, "delivered");
+    EXPECT_EQ((*found)->updated_at_ms, 4000);
+    EXPECT_EQ((*found)->expires_at_ms, std::optional<int64_t>(9000));
+  }
+  m.state = "submitted";
+  m.connector = "smpp-b";
+  m.provider_message_id = "p-2";
+  m.updated_at_ms = 5000;
+  m.expires_at_ms.reset();
+  WRITE_AND_COMMIT({ EXPECT_TRUE(*tx.MessageUpdate(m)); });
+  {
+    auto tx = Begin(TxMode::kRead);
+    ASSERT_TRUE(tx);
+    EXPECT_FALSE(*tx->MessageFindByProviderId("smpp-a", "p-1"));
+    auto found = tx->MessageFindByProviderId("smpp-b", "p-2");
+    ASSERT_TRUE(found && *found);
+    EXPECT_EQ((*found)->state, "submitted");
+    EXPECT_EQ((*found)->updated_at_ms, 5000);
+    EXPECT_FALSE((*found)->expires_at_ms);
+  }
+  m.connector.reset();  // a row without a provider's id any more
+  m.provider_message_id.reset();
+  m.state = "queued";
+  WRITE_AND_COMMIT({ EXPECT_TRUE(*tx.MessageUpdate(m)); });
+  auto tx = Begin(TxMode::kRead);
+  ASSERT_TRUE(tx);
+  EXPECT_FALSE(*tx->MessageFindByProviderId("smpp-b", "p-2"));
+  auto loaded = tx->MessageGet("a1", "m1");
+  ASSERT_TRUE(loaded && *loaded);
+  EXPECT_EQ((*loaded)->state, "queued");
+  EXPECT_FALSE((*loaded)->connector);
+}
+
 TEST_P(StoreConformance, EventsAreOrderedAndTenantFiltered) {
   WRITE_AND_COMMIT({
     ASSERT_TRUE(tx.ApplicationInsert(App("a1", "k1")));
