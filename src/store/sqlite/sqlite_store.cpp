@@ -620,9 +620,8 @@ Result<DbPtr> OpenConnection(const SqliteOptions& o, bool writer, const std::str
   int rc = sqlite3_open_v2(o.path.c_str(), &raw, flags, nullptr);
   DbPtr db(raw);
   if (rc != SQLITE_OK) return tl::make_unexpected(SqlError(raw, rc, "open " + o.path));
-  // A larger lookaside pool (256 KiB per connection, the default is 120 KiB) serves the small
-  // per-statement allocations of an insert without going to malloc.
-  (void)sqlite3_db_config(db.get(), SQLITE_DBCONFIG_LOOKASIDE, nullptr, 512, 512);
+  // No lookaside configuration: Debian's libsqlite3 is built with SQLITE_OMIT_LOOKASIDE
+  // (`PRAGMA compile_options`), so every small allocation goes to malloc (tcmalloc here).
   sqlite3_busy_timeout(db.get(), o.busy_timeout_ms);
   // A 64 MiB page cache and memory-mapped reads keep the B-tree pages hot, so commits write
   // the WAL instead of re-reading evicted pages with pread.
