@@ -11,6 +11,8 @@
 #   IO_THREADS [2]  A_ENV / B_ENV [none] space-separated VAR=value for that side's herald
 #   A_HERALD / B_HERALD [BUILD_DIR/cmd/herald/herald]  BUILD_DIR [build/release] (must be
 #   built: bench/accept_bench.sh builds it)  OUT [mktemp -d]
+#   CONFIG [none] a herald.toml for both sides (e.g. a simulator without receipts, as in
+#   bench/accept_bench.sh's herald_sms_norcpt rows)
 # Every run is bounded by the load generator's duration and a hard `timeout`; only 127.0.0.1.
 set -u -o pipefail
 
@@ -24,12 +26,15 @@ BUILD_DIR=${BUILD_DIR:-$ROOT/build/release}
 A_HERALD=${A_HERALD:-$BUILD_DIR/cmd/herald/herald}
 B_HERALD=${B_HERALD:-$BUILD_DIR/cmd/herald/herald}
 A_ENV=${A_ENV:-}
+CONFIG=${CONFIG:-}
 B_ENV=${B_ENV:-}
 LOADGEN=$BUILD_DIR/bench/herald_loadgen
 OUT=${OUT:-$(mktemp -d -t herald-ab-XXXXXX)}
 PORT=18185
 require_positive PAIRS DURATION CONNS IO_THREADS
 for f in "$A_HERALD" "$B_HERALD" "$LOADGEN"; do [ -x "$f" ] || die "$f is not built"; done
+CONFIG_ARGS=()
+if [ -n "$CONFIG" ]; then [ -r "$CONFIG" ] || die "CONFIG $CONFIG is not readable"; CONFIG_ARGS=(--config "$CONFIG"); fi
 make_out
 trap_cleanup
 cat > "$OUT/sms.json" <<'EOF'
@@ -46,7 +51,7 @@ run_side() {  # side(A|B) pair: runs in this shell (its PIDs stay remembered); R
   ports_free 30 $PORT || { RATE=0; return; }
   # shellcheck disable=SC2086  # env_list is a list of VAR=value words
   env $env_list "$bin" serve --listen 127.0.0.1:$PORT --data-dir "$dir" --io-threads "$IO_THREADS" \
-    --log-level info > "$dir/herald.out" 2> "$dir/herald.err" &
+    --log-level info "${CONFIG_ARGS[@]}" > "$dir/herald.out" 2> "$dir/herald.err" &
   local pid=$!; remember $pid "herald-$side"
   RATE=0
   wait_for 20 $pid "herald $side" grep -q 'herald: listening on' "$dir/herald.out" || { RATE=0; return; }
@@ -59,7 +64,7 @@ run_side() {  # side(A|B) pair: runs in this shell (its PIDs stay remembered); R
   RATE=$(python3 -c 'import json,sys; print(round(json.load(open(sys.argv[1]))["ok_rate"]))' "$OUT/$side-$pair.json" 2>/dev/null || echo 0)
 }
 
-log "A: $A_HERALD ${A_ENV:+($A_ENV)}; B: $B_HERALD ${B_ENV:+($B_ENV)}; $PAIRS pairs of $DURATION s, -c $CONNS"
+log "A: $A_HERALD ${A_ENV:+($A_ENV)}; B: $B_HERALD ${B_ENV:+($B_ENV)}; $PAIRS pairs of $DURATION s, -c $CONNS${CONFIG:+, config $CONFIG}"
 ratios=()
 for pair in $(seq 1 "$PAIRS"); do
   run_side A "$pair"; a=$RATE

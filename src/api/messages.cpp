@@ -162,8 +162,11 @@ boost::asio::awaitable<net::HttpResponse> AcceptPlan(ApiContext& ctx, net::HttpR
 
   // ONE transaction: the idempotency check, the plan with all its messages, its first send
   // and the key. The 202 is sent only after it is committed (group commit: durable, fsynced).
+  // The first send is a job row only when the engine holds too many sends already: otherwise
+  // the queued message row is the record that its send is still to do (decision 0014).
   AcceptOutcome outcome;
   store::JobRow first_send;
+  const bool send_carried_by_row = ctx.engine.CanCarrySend();
   const int64_t not_before = now - ctx.options.idempotency_window_ms;
   store::TxFunction accept = [&](store::Tx& tx) -> Result<void> {
     if (idempotency) {
@@ -179,9 +182,11 @@ boost::asio::awaitable<net::HttpResponse> AcceptPlan(ApiContext& ctx, net::HttpR
       }
     }
     HERALD_RETURN_IF_ERROR(tx.WorkflowInsert(plan.workflow, plan.messages));
-    // The first send job commits with the workflow: an accepted message is always on its way.
+    // The first send commits with the workflow: an accepted message is always on its way.
     first_send = engine::FirstSendJob(plan.messages.front(), now);
-    HERALD_ASSIGN_OR_RETURN(first_send.id, tx.JobInsert(first_send));
+    if (!send_carried_by_row) {
+      HERALD_ASSIGN_OR_RETURN(first_send.id, tx.JobInsert(first_send));
+    }
     if (idempotency) HERALD_RETURN_IF_ERROR(tx.IdempotencyPut(*idempotency));
     outcome = {AcceptOutcome::Kind::kCreated, 202, plan.accepted_body};
     return {};

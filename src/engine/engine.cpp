@@ -192,12 +192,39 @@ class Engine::Impl {
     seen_id_ = max_id;  // jobs above it were written after this start: found by id
     if (!due.empty()) spdlog::info("engine: resuming {} pending job(s) due now or soon", due.size());
     Schedule(std::move(due));
+    HERALD_RETURN_IF_ERROR(ResumeCarriedSends(now));
     asio::co_spawn(strand_, Loop(this), [](std::exception_ptr e) {
       if (e) spdlog::critical("engine: scheduler loop ended with an exception");
     });
     asio::co_spawn(strand_, Refill(this), [](std::exception_ptr e) {
       if (e) spdlog::critical("engine: refill loop ended with an exception");
     });
+    return {};
+  }
+
+  // The sends that an earlier run accepted without a job row (decision 0014) and did not
+  // record: every queued message no send job refers to. At most about max_held_jobs of them
+  // (CanCarrySend), all held; a send that was with its connector at the crash goes out again
+  // (at least once, as a send job in flight would).
+  Result<void> ResumeCarriedSends(int64_t now) {
+    constexpr int64_t kPage = 1000;
+    int64_t after_ms = INT64_MIN;
+    std::string after_uuid;
+    size_t resumed = 0;
+    while (true) {
+      std::vector<MessageRow> page;
+      TxFunction list = [&page, &after_ms, &after_uuid](Tx& tx) -> Result<void> {
+        HERALD_ASSIGN_OR_RETURN(page, tx.MessageListQueuedWithoutSendJob(after_ms, after_uuid, kPage));
+        return {};
+      };
+      HERALD_RETURN_IF_ERROR(store_.ReadSync(std::move(list)));
+      for (const MessageRow& m : page) ScheduleSend(FirstSendJob(m, now), {}, {});
+      resumed += page.size();
+      if (static_cast<int64_t>(page.size()) < kPage) break;
+      after_ms = page.back().created_at_ms;
+      after_uuid = page.back().uuid;
+    }
+    if (resumed > 0) spdlog::info("engine: resuming {} accepted message(s) not sent yet", resumed);
     return {};
   }
 
@@ -242,11 +269,24 @@ class Engine::Impl {
     });
   }
 
+  bool CanCarrySend() const { return carried_sends_.load() < options_.max_held_jobs; }
+
   void ScheduleSend(JobRow job, store::WorkflowRow workflow, std::vector<MessageRow> items) {
-    if (items.empty() || items.front().uuid != job.ref) return Schedule({std::move(job)});
+    const bool carried_by_row = job.id == 0;
+    if (carried_by_row) {
+      job.id = next_carried_id_.fetch_sub(1);
+      carried_sends_.fetch_add(1);
+    }
+    if (items.empty() || items.front().uuid != job.ref) {
+      std::vector<JobRow> one;
+      one.push_back(std::move(job));
+      return Schedule(std::move(one), /*again=*/false, /*force=*/carried_by_row);
+    }
     asio::dispatch(strand_, [this, job = std::move(job), workflow = std::move(workflow),
                              items = std::move(items)]() mutable {
-      if (!Holds(job) || !known_.insert(job.id).second) return;  // on disk only, or held already
+      // On disk only (Refill pages it in), or held already. A send without a job row is held
+      // whatever the budget: nothing else would run it before the next start.
+      if ((!IsCarriedByRow(job) && !Holds(job)) || !known_.insert(job.id).second) return;
       carried_.emplace(job.id, Carried{std::move(workflow), std::move(items), clock_.NowMs(),
                                        plan_ends_});
       const int64_t run_at = job.run_at_ms;
@@ -477,15 +517,29 @@ class Engine::Impl {
       co_return false;
     }
     // Forget the finished job first: a retried webhook is scheduled again under the same id.
-    self->known_.erase(job.id);
-    if (self->reading_) self->finished_during_read_.insert(job.id);
+    self->Release(job);
     self->MaybeRefillSoon();
     self->Schedule(std::move(*created));
     co_return true;
   }
 
+  // A finished job leaves memory (a send carried by its row: its slot is free again).
+  void Release(const JobRow& job) {
+    known_.erase(job.id);
+    if (reading_) finished_during_read_.insert(job.id);
+    if (IsCarriedByRow(job)) carried_sends_.fetch_sub(1);
+  }
+
+  // Sends carried by their message row have negative ids, given in memory (ScheduleSend,
+  // ResumeCarriedSends); job rows have positive ones.
+  static bool IsCarriedByRow(const JobRow& job) { return job.id < 0; }
+
   // Deletes a job that has nothing left to do.
   static asio::awaitable<void> Forget(Impl* self, JobRow job) {
+    if (IsCarriedByRow(job)) {  // no row to delete
+      self->Release(job);
+      co_return;
+    }
     TxFunction drop = [&job](Tx& tx) -> Result<void> {
       return tx.JobDelete(job.id).map([](bool) {});
     };
@@ -642,7 +696,12 @@ class Engine::Impl {
     // own times in the history), timers count from then.
     TxFunction write = [self, &job, &app, &first, &chain, &created](Tx& tx) -> Result<void> {
       created.clear();  // the function may run twice (AsyncStore re-runs a failed batch)
-      HERALD_ASSIGN_OR_RETURN(bool existed, tx.JobDelete(job.id));
+      // A send carried by its row has no job to delete: ApplySendOutcome's state check (still
+      // queued) is its guard against recording twice.
+      bool existed = true;
+      if (!IsCarriedByRow(job)) {
+        HERALD_ASSIGN_OR_RETURN(existed, tx.JobDelete(job.id));
+      }
       if (existed) {  // else cancelled while sending; items chained after it are still recorded
         HERALD_RETURN_IF_ERROR(self->ApplySendOutcome(tx, job, app, first, created));
       }
@@ -1539,6 +1598,9 @@ class Engine::Impl {
   int64_t cursor_at_ = INT64_MIN;
   int64_t cursor_id_ = INT64_MIN;
   int64_t seen_id_ = 0;  // the highest job id looked at by id (jobs of other processes)
+  // Sends carried by their message row (decision 0014): held now, and the next id to give.
+  std::atomic<int64_t> carried_sends_{0};
+  std::atomic<int64_t> next_carried_id_{-1};
   asio::steady_timer rescan_timer_{strand_};
   std::unordered_map<std::string, AppKeys> apps_;
 
@@ -1561,6 +1623,7 @@ void Engine::ScheduleSend(store::JobRow job, store::WorkflowRow workflow,
                           std::vector<store::MessageRow> items) {
   impl_->ScheduleSend(std::move(job), std::move(workflow), std::move(items));
 }
+bool Engine::CanCarrySend() const { return impl_->CanCarrySend(); }
 Engine::Stats Engine::stats() const { return impl_->stats(); }
 
 asio::awaitable<Result<PatchResult>> Engine::Patch(std::string application_id, std::string uuid,

@@ -55,8 +55,10 @@ struct EngineOptions {
   int64_t dispatch_last_item_wait_s = 86400;
 };
 
-// The first send job of a newly accepted workflow (the accept path writes it in its own
-// transaction and hands the committed row, with its id, to Schedule()).
+// The first send job of a newly accepted workflow. The accept path either writes it in its own
+// transaction and hands the committed row, with its id, to ScheduleSend(), or, when
+// Engine::CanCarrySend() allowed it, writes no job and hands it over with id 0: the queued
+// message row itself records that the send is still to do (decision 0014).
 store::JobRow FirstSendJob(const store::MessageRow& first_item, int64_t now_ms);
 
 // The outcome of PATCH /v1/messages/{uuid}.
@@ -89,12 +91,18 @@ class Engine final : public channels::ProviderEventSink {
 
   // Adds committed jobs to the schedule. Thread-safe.
   void Schedule(std::vector<store::JobRow> jobs);
-  // Schedules the committed first send job of an accepted plan together with the plan as
-  // committed (its workflow and messages, first item first), so that the send does not read
-  // them back: one read less per accepted message, none in a chain of rejections at submit.
-  // The send's transaction still checks every state. Thread-safe.
+  // Schedules the first send job of an accepted plan together with the plan as committed (its
+  // workflow and messages, first item first), so that the send does not read them back: one
+  // read less per accepted message, none in a chain of rejections at submit. The send's
+  // transaction still checks every state. `job.id` 0: a send carried by its message row
+  // (no job row; see FirstSendJob), held in memory until it is recorded. Thread-safe.
   void ScheduleSend(store::JobRow job, store::WorkflowRow workflow,
                     std::vector<store::MessageRow> items);
+  // Whether an accept may leave its first send without a job row: while fewer than
+  // max_held_jobs such sends are held. Past that, accepts write the job (bounded memory: a
+  // job row can wait on disk, a carried send cannot). A soft bound: concurrent accepts may
+  // pass it by their number. Thread-safe.
+  bool CanCarrySend() const;
 
   // PATCH /v1/messages/{uuid}: "revoked" (outbound RCS not yet delivered) or "read" (an
   // inbound WhatsApp/RCS message).

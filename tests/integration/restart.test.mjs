@@ -87,3 +87,46 @@ test('SIGTERM while webhooks hang on a black hole: exits 0 in time, the webhooks
     await hole.close();
   }
 });
+
+// Decision 0014: an accept writes no job for its first send while the engine holds fewer than
+// engine.max_held_jobs such sends; the queued message row is the record that the send is still
+// to do. Past the budget, accepts write the job as before. Both kinds survive kill -9 while
+// every send hangs in a connector that never answers, and go out after the restart.
+test('accepted messages whose sends hang at kill -9 are sent after the restart, with and without a job row', { timeout: 60_000 }, async () => {
+  const hole = await Receiver.start({ blackHole: true });
+  const rx2 = await Receiver.start();
+  const MAX_HELD = 8;
+  const COUNT = 12;
+  const engine = { max_held_jobs: MAX_HELD };
+  const h = await Herald.start({
+    config: fastConfig({
+      engine,
+      routes: { sms: ['hole'] },
+      connectors: { hole: { type: 'kannel', sendsms_url: hole.url('/cgi-bin/sendsms'), username: 'u', password: 'p', dlr_mask: 0 } },
+    }),
+  });
+  try {
+    const a = await h.createApp('outbox', { statusUrl: rx2.url('/status') });
+    rx2.addSecret(a);
+    const uuids = [];
+    for (let i = 0; i < COUNT; i++) { // one after the other: the budget is checked per accept
+      uuids.push(assertAccepted(await h.post(basic(a), sms(number()))).message_uuid);
+    }
+    await hole.waitFor(() => hole.inFlight >= 1, 10_000, 'a send held by the black hole');
+    const [queued] = await h.sql("SELECT count(*) FROM message WHERE state = 'queued'");
+    assert.equal(Number(queued), COUNT, 'every message is still queued');
+    const [jobs] = await h.sql("SELECT count(*) FROM job WHERE kind = 'send'");
+    assert.equal(Number(jobs), COUNT - MAX_HELD, `the first ${MAX_HELD} sends have no job row, the others have one`);
+    await h.kill9();
+    h.writeConfig(fastConfig({ engine })); // the simulator now takes SMS
+    await h.start(h.lastStart);
+    for (const uuid of uuids) await rx2.waitForStatuses(uuid, ['submitted', 'delivered'], 15_000);
+    for (const uuid of uuids) assert.equal(rx2.attempts(uuid, 'submitted').length, 1, `${uuid}: sent once after the restart`);
+    const [left] = await h.sql("SELECT count(*) FROM message WHERE state = 'queued'");
+    assert.equal(Number(left), 0);
+  } finally {
+    await h.close();
+    await hole.close();
+    await rx2.close();
+  }
+});

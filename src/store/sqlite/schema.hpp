@@ -125,6 +125,17 @@ CREATE INDEX message_by_peer ON message(to_addr, from_addr, channel, created_at_
     R"sql(
 DROP INDEX workflow_by_application;
 )sql",
+    // 5: the first send of an accepted plan is carried by its message row, not a job row
+    // (decision 0014). A queued message without a send job is a send still to do:
+    // message_queued finds them after a crash. Only jobs looked up by their message stay in
+    // the ref index: sends (that check) and timers (cancelled by a revoke or a step that moves
+    // on); webhooks, two or more per message, leave it.
+    R"sql(
+CREATE INDEX message_queued ON message(created_at_ms, uuid) WHERE state = 'queued';
+DROP INDEX job_by_ref;
+CREATE INDEX job_by_ref_no_webhooks ON job(ref, kind)
+  WHERE kind IN ('send', 'ttl', 'expiry', 'provider_event');
+)sql",
 };
 
 }  // namespace herald::store::sqlite

@@ -312,8 +312,20 @@ constexpr const char* kJobInsert =
     "last_error, created_at_ms, updated_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
 constexpr const char* kJobGet = JOB_SELECT "WHERE id = ?1";
 constexpr const char* kJobDelete = "DELETE FROM job WHERE id = ?1";
+// Jobs other than webhooks are indexed by their message (job_by_ref_no_webhooks, migration 5):
+// the last term repeats the index's condition so that the planner may use it.
+#define JOB_BY_REF_KINDS "kind IN ('send', 'ttl', 'expiry', 'provider_event')"
+constexpr const char* kJobDeleteIndexedByRef =
+    "DELETE FROM job WHERE ref = ?2 AND kind = ?1 AND state = 'pending' AND " JOB_BY_REF_KINDS;
+// Webhooks (no caller cancels them by message): a scan, correct but slow.
 constexpr const char* kJobDeleteByRef =
     "DELETE FROM job WHERE ref = ?2 AND kind = ?1 AND state = 'pending'";
+// Sends still to do that have no job (decision 0014): queued messages without a send job, by
+// message_queued from the cursor (created_at_ms, uuid).
+constexpr const char* kMsgQueuedWithoutSendJob =
+    MSG_SELECT "WHERE state = 'queued' AND (created_at_ms, uuid) > (?1, ?2) AND NOT EXISTS "
+    "(SELECT 1 FROM job WHERE job.ref = message.uuid AND job.kind = 'send' AND "
+    "job." JOB_BY_REF_KINDS ") ORDER BY created_at_ms, uuid LIMIT ?3";
 constexpr const char* kJobUpdate =
     "UPDATE job SET state = ?2, attempt = ?3, run_at_ms = ?4, payload_json = ?5, "
     "last_error = ?6, updated_at_ms = ?7, created_at_ms = ?8 WHERE id = ?1";
@@ -393,6 +405,11 @@ class SqliteTx final : public Tx {
   Result<std::optional<MessageRow>> MessageLoad(std::string_view uuid) override {
     return One(kMsgLoad, ReadMessage, uuid);
   }
+  Result<std::vector<MessageRow>> MessageListQueuedWithoutSendJob(int64_t after_created_ms,
+                                                                  std::string_view after_uuid,
+                                                                  int64_t limit) override {
+    return Many(kMsgQueuedWithoutSendJob, ReadMessage, after_created_ms, after_uuid, limit);
+  }
   Result<bool> MessageUpdate(const MessageRow& m) override {
     HERALD_ASSIGN_OR_RETURN(bool same, Update(kMsgUpdateSameProvider, m.uuid, m.state, m.connector,
                                               m.provider_message_id, m.updated_at_ms,
@@ -454,7 +471,9 @@ class SqliteTx final : public Tx {
     return Update(kJobDelete, id);
   }
   Result<int64_t> JobDeleteByRef(std::string_view kind, std::string_view ref) override {
-    return Delete(kJobDeleteByRef, kind, ref);
+    const bool indexed =
+        kind == "send" || kind == "ttl" || kind == "expiry" || kind == "provider_event";
+    return Delete(indexed ? kJobDeleteIndexedByRef : kJobDeleteByRef, kind, ref);
   }
   Result<bool> JobUpdate(const JobRow& j) override {
     return Update(kJobUpdate, j.id, j.state, j.attempt, j.run_at_ms, j.payload_json, j.last_error,

@@ -13,6 +13,7 @@
 
 #include "store/sqlite/page_cache.hpp"
 #include "store/sqlite/raw_db_for_tests.hpp"
+#include "store/sqlite/schema.hpp"
 #include "store/store.hpp"
 #include "store/testing/store_conformance.hpp"
 
@@ -104,10 +105,18 @@ TEST_F(SqliteStoreTest, OpensInWalWithStrictTablesAndOneRecordPerMigration) {
   ASSERT_TRUE(Open());  // reopening applies nothing twice
   RawDb raw(path_);
   EXPECT_EQ(raw.Text("PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(raw.Text("SELECT group_concat(version) FROM schema_migrations"), "1,2,3,4");
+  EXPECT_EQ(raw.Text("SELECT group_concat(version) FROM schema_migrations"), "1,2,3,4,5");
   // Migration 4 (decision 0013): workflows have no index by application.
   EXPECT_EQ(raw.Text("SELECT count(*) FROM sqlite_schema WHERE name = 'workflow_by_application'"),
             "0");
+  // Migration 5 (decision 0014): queued messages are indexed, webhooks are not by message.
+  EXPECT_EQ(raw.Text("SELECT count(*) FROM sqlite_schema WHERE name = 'job_by_ref'"), "0");
+  EXPECT_EQ(raw.Text("SELECT partial FROM pragma_index_list('job') WHERE name = "
+                     "'job_by_ref_no_webhooks'"),
+            "1");
+  EXPECT_EQ(raw.Text("SELECT partial FROM pragma_index_list('message') WHERE name = "
+                     "'message_queued'"),
+            "1");
   EXPECT_NE(raw.Text("SELECT applied_at_ms FROM schema_migrations WHERE version = 1"), "0");
   EXPECT_EQ(raw.Text("SELECT count(*) FROM pragma_table_list WHERE schema = 'main' AND "
                      "name IN ('application', 'workflow', 'message', 'idempotency', 'message_event', "
@@ -168,6 +177,78 @@ TEST_F(SqliteStoreTest, SyncsSeparatelyOnlyWhenAskedWithFull) {
   auto row = (*tx)->ApplicationGet("a1");
   ASSERT_TRUE(row);
   EXPECT_TRUE(row->has_value());
+}
+
+// A database written by a herald at schema 4: after migration 5 its pending jobs are still
+// cancelled by their message (webhooks by a scan).
+TEST_F(SqliteStoreTest, Migration5KeepsEveryJobCancellableByItsMessage) {
+  {
+    RawDb raw(path_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    ASSERT_EQ(raw.Exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
+                       "applied_at_ms INTEGER NOT NULL) STRICT"),
+              SQLITE_OK);
+    for (int v = 1; v <= 4; ++v) {
+      ASSERT_EQ(raw.Exec(std::string(sqlite::kMigrations[v - 1])), SQLITE_OK) << v;
+      ASSERT_EQ(raw.Exec("INSERT INTO schema_migrations VALUES (" + std::to_string(v) + ", 1)"),
+                SQLITE_OK);
+    }
+    ASSERT_EQ(raw.Exec("INSERT INTO job (kind, ref, application_id, payload_json, state, attempt, "
+                       "run_at_ms, last_error, created_at_ms, updated_at_ms) VALUES "
+                       "('ttl', 'm1', 'a1', '{}', 'pending', 0, 99, '', 1, 1), "
+                       "('expiry', 'm1', 'a1', '{}', 'pending', 0, 99, '', 1, 1), "
+                       "('ttl', 'm2', 'a1', '{}', 'pending', 0, 99, '', 1, 1), "
+                       "('send', 'm1', 'a1', '{}', 'pending', 0, 99, '', 1, 1), "
+                       "('webhook', 'm1', 'a1', '{}', 'pending', 0, 99, '', 1, 1)"),
+              SQLITE_OK);
+  }
+  auto store = Open();
+  ASSERT_TRUE(store);
+  auto tx = (*store)->Begin(TxMode::kWrite);
+  ASSERT_TRUE(tx);
+  EXPECT_EQ((*tx)->JobDeleteByRef("ttl", "m1").value_or(-1), 1);
+  EXPECT_EQ((*tx)->JobDeleteByRef("ttl", "m1").value_or(-1), 0);
+  EXPECT_EQ((*tx)->JobDeleteByRef("send", "m1").value_or(-1), 1);
+  EXPECT_EQ((*tx)->JobDeleteByRef("webhook", "m1").value_or(-1), 1);  // not indexed: a scan
+  EXPECT_EQ((*tx)->JobDeleteByRef("expiry", "m1").value_or(-1), 1);
+  ASSERT_TRUE((*tx)->Commit());
+  RawDb raw(path_);
+  EXPECT_EQ(raw.Text("SELECT group_concat(kind || ':' || ref) FROM job"), "ttl:m2");
+}
+
+// The store's statements (copied from sqlite_store.cpp) that cancel a message's jobs and find
+// the sends carried by message rows use the partial indexes of migration 5. A full scan would
+// still be correct, and slow: only the plan shows it. A partial index serves only a query that
+// repeats its condition (a bound `kind = ?1` does not imply it), as the last plan shows.
+TEST_F(SqliteStoreTest, LookupsByMessageUseThePartialIndexes) {
+  ASSERT_TRUE(Open());
+  RawDb raw(path_);
+  sqlite3_stmt* s = nullptr;
+  auto plan = [&](const std::string& sql) {
+    std::string out;
+    EXPECT_EQ(sqlite3_prepare_v2(raw.db, ("EXPLAIN QUERY PLAN " + sql).c_str(), -1, &s, nullptr),
+              SQLITE_OK)
+        << sql;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+      out += reinterpret_cast<const char*>(sqlite3_column_text(s, 3));
+      out += "; ";
+    }
+    sqlite3_finalize(s);
+    return out;
+  };
+  const std::string kinds = "kind IN ('send', 'ttl', 'expiry', 'provider_event')";
+  EXPECT_NE(plan("DELETE FROM job WHERE ref = ?2 AND kind = ?1 AND state = 'pending' AND " + kinds)
+                .find("USING INDEX job_by_ref_no_webhooks"),
+            std::string::npos);
+  const std::string queued =
+      plan("SELECT uuid FROM message WHERE state = 'queued' AND (created_at_ms, uuid) > (?1, ?2) "
+           "AND NOT EXISTS (SELECT 1 FROM job WHERE job.ref = message.uuid AND job.kind = 'send' "
+           "AND job." + kinds + ") ORDER BY created_at_ms, uuid LIMIT ?3");
+  EXPECT_NE(queued.find("USING INDEX message_queued"), std::string::npos) << queued;
+  EXPECT_NE(queued.find("INDEX job_by_ref_no_webhooks (ref=? AND kind=?)"), std::string::npos) << queued;
+  EXPECT_EQ(queued.find("TEMP B-TREE"), std::string::npos) << queued;  // no sort
+  EXPECT_EQ(plan("DELETE FROM job WHERE ref = ?2 AND kind = ?1 AND state = 'pending'")
+                .find("job_by_ref_no_webhooks"),
+            std::string::npos);
 }
 
 TEST_F(SqliteStoreTest, RefusesADatabaseFromANewerHerald) {

@@ -125,6 +125,11 @@ class FaultInjectingStore final : public Store {
     Result<bool> MessageUpdate(const MessageRow& row) override {
       return inner_->MessageUpdate(row);
     }
+    Result<std::vector<MessageRow>> MessageListQueuedWithoutSendJob(int64_t after_created_ms,
+                                                                    std::string_view after_uuid,
+                                                                    int64_t limit) override {
+      return inner_->MessageListQueuedWithoutSendJob(after_created_ms, after_uuid, limit);
+    }
     Result<std::optional<MessageRow>> MessageFindByProviderId(std::string_view c,
                                                               std::string_view id) override {
       return inner_->MessageFindByProviderId(c, id);

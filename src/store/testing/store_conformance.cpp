@@ -652,6 +652,70 @@ TEST_P(StoreConformance, JobListDuePagesByRunAtThenIdUpToTheHorizon) {
   EXPECT_EQ((*page)[0].id, ids[2]);
 }
 
+// The sends an accept left to its message rows (decision 0014): queued messages that no send
+// job refers to, oldest first, paged by (created_at_ms, uuid), across applications.
+TEST_P(StoreConformance, QueuedMessagesWithoutSendJobArePagedOldestFirst) {
+  WRITE_AND_COMMIT({
+    ASSERT_TRUE(tx.ApplicationInsert(App("a1", "k1")));
+    ASSERT_TRUE(tx.ApplicationInsert(App("a2", "k2")));
+    // w1: item 1 queued with no job (listed), item 2 waiting (not listed).
+    auto w1 = Wf("w1", "a1");
+    auto m1 = Msg("m1", "w1", "a1", 1);
+    m1.created_at_ms = 3000;
+    ASSERT_TRUE(tx.WorkflowInsert(w1, {m1, Msg("m1b", "w1", "a1", 2)}));
+    // w2 (other application, older): queued, no job: listed first.
+    auto m2 = Msg("m2", "w2", "a2", 1);
+    m2.created_at_ms = 1000;
+    ASSERT_TRUE(tx.WorkflowInsert(Wf("w2", "a2"), {m2}));
+    // w3: queued with a send job (a retry, a later item): the job will run it, not listed.
+    ASSERT_TRUE(tx.WorkflowInsert(Wf("w3", "a1"), {Msg("m3", "w3", "a1", 1)}));
+    JobRow retry{0, "send", "m3", "a1", "{}", "pending", 1, 500, "", 100, 100};
+    ASSERT_TRUE(tx.JobInsert(retry));
+    // w4: queued with only a timer and a webhook: still listed (no send job).
+    ASSERT_TRUE(tx.WorkflowInsert(Wf("w4", "a1"), {Msg("m4", "w4", "a1", 1)}));
+    JobRow ttl{0, "ttl", "m4", "a1", "{}", "pending", 0, 500, "", 100, 100};
+    JobRow hook{0, "webhook", "m4", "a1", "{}", "pending", 0, 500, "", 100, 100};
+    ASSERT_TRUE(tx.JobInsert(ttl));
+    ASSERT_TRUE(tx.JobInsert(hook));
+    // w5: submitted: done, not listed.
+    auto m5 = Msg("m5", "w5", "a1", 1);
+    m5.state = "submitted";
+    ASSERT_TRUE(tx.WorkflowInsert(Wf("w5", "a1"), {m5}));
+  });
+  auto uuids = [](const std::vector<MessageRow>& rows) {
+    std::vector<std::string> out;
+    for (const auto& r : rows) out.push_back(r.uuid);
+    return out;
+  };
+  {
+    auto tx = Begin(TxMode::kRead);
+    ASSERT_TRUE(tx);
+    auto all = tx->MessageListQueuedWithoutSendJob(INT64_MIN, "", 10);
+    ASSERT_TRUE(all) << all.error().message;
+    // m2 (1000), m4 (2000), m1 (3000).
+    EXPECT_EQ(uuids(*all), (std::vector<std::string>{"m2", "m4", "m1"}));
+    EXPECT_EQ((*all)[0].application_id, "a2");
+    EXPECT_EQ((*all)[0].payload_json, "{\"text\":\"hi\"}");
+    auto first = tx->MessageListQueuedWithoutSendJob(INT64_MIN, "", 1);
+    ASSERT_TRUE(first);
+    EXPECT_EQ(uuids(*first), (std::vector<std::string>{"m2"}));
+    auto rest = tx->MessageListQueuedWithoutSendJob(1000, "m2", 10);
+    ASSERT_TRUE(rest);
+    EXPECT_EQ(uuids(*rest), (std::vector<std::string>{"m4", "m1"}));
+  }
+  // Recording the send (the state leaves queued) takes the message off the list.
+  WRITE_AND_COMMIT({
+    auto m = *tx.MessageLoad("m4");
+    ASSERT_TRUE(m);
+    m->state = "submitted";
+    EXPECT_TRUE(*tx.MessageUpdate(*m));
+  });
+  auto tx = Begin(TxMode::kRead);
+  ASSERT_TRUE(tx);
+  EXPECT_EQ(uuids(*tx->MessageListQueuedWithoutSendJob(INT64_MIN, "", 10)),
+            (std::vector<std::string>{"m2", "m1"}));
+}
+
 TEST_P(StoreConformance, WorkflowPlanFieldsRoundTripAndUpdate) {
   WorkflowRow w = Wf("w1", "a1");
   w.kind = "escalation";
