@@ -5,7 +5,9 @@
 //
 // Scheduling (SQLite, one node): the pending jobs due soon are held in memory — loaded at
 // Start(), added by Schedule() after each commit that created jobs, paged in from disk as they
-// come due — at most EngineOptions::max_held_jobs of them. Jobs run at least once.
+// come due — at most EngineOptions::max_held_jobs of them. Jobs run at least once. The first
+// send of an accepted plan usually has no job row: its queued message row stands for it, it is
+// held from the accept on, and Start() resumes the ones an earlier run left (decision 0014).
 //
 // Threading: everything runs on the engine's own strand; Schedule() and the public coroutines
 // may be called from any thread/strand. Construct, Start(), ... Stop(), then destroy after the

@@ -1,5 +1,6 @@
-// Everything the engine still has to do is a job row (decision 0005), so a restart — kill -9 or
-// SIGTERM — in the middle of a workflow loses nothing: scheduled receipts, ttl timers, webhook
+// Everything the engine still has to do is a job row (decision 0005) or, for the first send of an
+// accepted plan, its queued message row (decision 0014), so a restart — kill -9 or SIGTERM — in
+// the middle of a workflow loses nothing: first sends, scheduled receipts, ttl timers, webhook
 // retries and failovers all carry on after the next start, at the times they were due.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
