@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Interleaved A/B of durable SMS accepts (closed loop, delivery through the simulator running
 # beside them): PAIRS times A then B, each on a fresh data directory, and the ratio B/A of every
-# pair and their median. For changes of a few percent on a shared, noisy machine, where two
+# pair and their median, for accepts/s and for Herald's CPU time per accepted request (user +
+# system, from the start of the load to 2 s after it, so the deliveries it started are in). For changes of a few percent on a shared, noisy machine, where two
 # batches minutes apart differ by more than the change (docs/benchmarks.md).
 #
 #   A_ENV="HERALD_SQLITE_SYNC_SEPARATELY=false" bench/ab_accepts.sh        # a setting
@@ -53,28 +54,35 @@ run_side() {  # side(A|B) pair: runs in this shell (its PIDs stay remembered); R
   env $env_list "$bin" serve --listen 127.0.0.1:$PORT --data-dir "$dir" --io-threads "$IO_THREADS" \
     --log-level info "${CONFIG_ARGS[@]}" > "$dir/herald.out" 2> "$dir/herald.err" &
   local pid=$!; remember $pid "herald-$side"
-  RATE=0
+  RATE=0 CPU_US=0
   wait_for 20 $pid "herald $side" grep -q 'herald: listening on' "$dir/herald.out" || { RATE=0; return; }
+  local ticks0; ticks0=$(cpu_ticks $pid)
   timeout -s KILL $((DURATION + 30)) "$LOADGEN" --url http://127.0.0.1:$PORT/v1/messages -t 1 \
     -d "$DURATION" --max-requests 3000000 --label "$side-$pair" -c "$CONNS" -X POST \
     -H "Authorization: Basic $auth" -H "Content-Type: application/json" \
     --body-file "$OUT/sms.json" --expect-status 202 > "$OUT/$side-$pair.json" 2> "$OUT/$side-$pair.err"
+  sleep 2  # the deliveries of the last accepts
+  local ticks1; ticks1=$(cpu_ticks $pid)
   stop_pid $pid "herald-$side"; forget $pid
   rm -f "$dir"/herald.db*
   RATE=$(python3 -c 'import json,sys; print(round(json.load(open(sys.argv[1]))["ok_rate"]))' "$OUT/$side-$pair.json" 2>/dev/null || echo 0)
+  CPU_US=$(python3 -c 'import json,sys; ok=json.load(open(sys.argv[1]))["ok"]; print(round((int(sys.argv[2]) - int(sys.argv[3])) / int(sys.argv[4]) * 1e6 / ok, 1) if ok else 0)' \
+    "$OUT/$side-$pair.json" "$ticks1" "$ticks0" "$HZ" 2>/dev/null || echo 0)
 }
 
 log "A: $A_HERALD ${A_ENV:+($A_ENV)}; B: $B_HERALD ${B_ENV:+($B_ENV)}; $PAIRS pairs of $DURATION s, -c $CONNS${CONFIG:+, config $CONFIG}"
-ratios=()
+ratios=() cpu_ratios=()
 for pair in $(seq 1 "$PAIRS"); do
-  run_side A "$pair"; a=$RATE
-  run_side B "$pair"; b=$RATE
+  run_side A "$pair"; a=$RATE ac=$CPU_US
+  run_side B "$pair"; b=$RATE bc=$CPU_US
   r=$(python3 -c "print(f'{$b / $a:.3f}' if $a > 0 else 'nan')")
-  ratios+=("$r")
-  echo "pair $pair: A $a/s  B $b/s  B/A $r" | tee -a "$OUT/pairs.txt"
+  rc=$(python3 -c "print(f'{$bc / $ac:.3f}' if $ac > 0 else 'nan')")
+  ratios+=("$r") cpu_ratios+=("$rc")
+  echo "pair $pair: A $a/s ${ac} us/req  B $b/s ${bc} us/req  B/A $r (CPU per request $rc)" | tee -a "$OUT/pairs.txt"
 done
-python3 - "${ratios[@]}" <<'PY' | tee -a "$OUT/pairs.txt"
+python3 - "${ratios[*]}" "${cpu_ratios[*]}" <<'PY' | tee -a "$OUT/pairs.txt"
 import statistics, sys
-r = [float(x) for x in sys.argv[1:] if x != 'nan']
-print(f"median B/A {statistics.median(r):.3f} over {len(r)} pairs (min {min(r):.3f}, max {max(r):.3f})" if r else "no valid pair")
+for name, arg in (("accepts/s", sys.argv[1]), ("CPU per request", sys.argv[2])):
+    r = [float(x) for x in arg.split() if x != 'nan']
+    print(f"median B/A {name} {statistics.median(r):.3f} over {len(r)} pairs (min {min(r):.3f}, max {max(r):.3f})" if r else f"{name}: no valid pair")
 PY
