@@ -677,7 +677,9 @@ Result<DbPtr> OpenConnection(const SqliteOptions& o, bool writer, const std::str
 // WAL start over (SQLite restarts it only when a write begins with every frame copied, and
 // the writer keeps committing during the pass), so once a pass has copied all but a short
 // tail the writer copies that tail itself: a small checkpoint instead of the whole WAL. If
-// the background falls behind, the writer checkpoints at kMaxFrames (a bounded WAL).
+// the background falls behind, the writer checkpoints at kMaxFrames (a bounded WAL), after
+// waiting for a pass still running: it would make the writer's checkpoint return SQLITE_BUSY,
+// and every commit meanwhile would grow the WAL beyond the bound.
 // Checkpoints run on connections with the store's synchronous setting, so they fsync exactly
 // as SQLite's own do.
 class Checkpointer {
@@ -708,12 +710,13 @@ class Checkpointer {
   void OnCommit(sqlite3* db, const char* name, int frames) {
     bool now = false;
     {
-      std::lock_guard lock(mu_);
+      std::unique_lock lock(mu_);
       if (frames < last_frames_) backfilled_ = 0;  // the WAL started over
       last_frames_ = frames;
       if (frames < kBackgroundFrames) return;
       if (frames >= kMaxFrames) {
         now = true;
+        cv_.wait(lock, [this] { return !running_; });  // backpressure: the disk sets the pace
       } else if (!running_ && !requested_) {
         if (backfilled_ > 0 && frames - backfilled_ <= kTailFrames) {
           now = true;
@@ -745,6 +748,7 @@ class Checkpointer {
       lock.lock();
       running_ = false;
       if (rc == SQLITE_OK && copied > 0) backfilled_ = copied;
+      cv_.notify_all();  // a writer may wait for this pass (OnCommit at kMaxFrames)
     }
   }
 
