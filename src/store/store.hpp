@@ -38,7 +38,8 @@ class Tx {
   virtual Result<std::vector<ApplicationRow>> ApplicationList() = 0;
   // Replaces name, urls, keys and updated_at of row.id. Returns false if no such application.
   virtual Result<bool> ApplicationUpdate(const ApplicationRow& row) = 0;
-  // Returns false if no such application. Its workflows and messages are deleted with it.
+  // Returns false if no such application. Everything it owns goes with it: workflows,
+  // messages and their history, inbound messages, idempotency keys, pending and dead jobs.
   virtual Result<bool> ApplicationDelete(std::string_view id) = 0;
 
   // --- workflows and messages ---

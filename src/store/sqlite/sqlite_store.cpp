@@ -240,6 +240,14 @@ constexpr const char* kAppUpdate =
     "UPDATE application SET name = ?2, api_key = ?3, api_secret_hash = ?4, public_key_pem = ?5, "
     "signature_secret = ?6, status_url = ?7, inbound_url = ?8, updated_at_ms = ?9 WHERE id = ?1";
 constexpr const char* kAppDelete = "DELETE FROM application WHERE id = ?1";
+// What the cascade from `application` does not reach: the history (found through the
+// application's workflows, then message_by_workflow and the history's own index) and the
+// jobs, pending or dead, whose payloads hold message content (a scan of the job table, which
+// keeps only unfinished and dead jobs). Run before kAppDelete, which removes the workflows.
+constexpr const char* kAppDeleteEvents =
+    "DELETE FROM message_event WHERE message_uuid IN (SELECT m.uuid FROM workflow w "
+    "JOIN message m ON m.workflow_id = w.id WHERE w.application_id = ?1)";
+constexpr const char* kAppDeleteJobs = "DELETE FROM job WHERE application_id = ?1";
 constexpr const char* kWfInsert =
     "INSERT INTO workflow (id, application_id, items_total, has_failover, state, created_at_ms, "
     "updated_at_ms, kind, current_item, plan_json, outcome_json) "
@@ -371,6 +379,8 @@ class SqliteTx final : public Tx {
                   r.signature_secret, r.status_url, r.inbound_url, r.updated_at_ms);
   }
   Result<bool> ApplicationDelete(std::string_view id) override {
+    HERALD_RETURN_IF_ERROR(Delete(kAppDeleteEvents, id).map([](int64_t) {}));
+    HERALD_RETURN_IF_ERROR(Delete(kAppDeleteJobs, id).map([](int64_t) {}));
     return Update(kAppDelete, id);
   }
 

@@ -142,6 +142,17 @@ TEST_P(StoreConformance, UpdateAndDeleteCascade) {
     ASSERT_TRUE(tx.WorkflowInsert(Wf("w2", "a2"), {Msg("m2", "w2", "a2", 1)}));
     ASSERT_TRUE(tx.IdempotencyPut(IdempotencyRow{"a1", "key", "h", 202, "{}", 5000}));
     ASSERT_TRUE(tx.IdempotencyPut(IdempotencyRow{"a2", "key", "h", 202, "{}", 5000}));
+    for (const char* app : {"a1", "a2"}) {
+      const std::string m = app == std::string("a1") ? "m1" : "m2";
+      ASSERT_TRUE(tx.MessageEventInsert(MessageEventRow{0, m, app, "submitted", std::nullopt, "",
+                                                        false, 4000}));
+      // A pending webhook and a dead one: both carry the message's content.
+      JobRow hook{0, "webhook", m, app, "{\"body\":\"+447700900000\"}", "pending", 0, 500, "",
+                  100, 100};
+      ASSERT_TRUE(tx.JobInsert(hook));
+      hook.state = "dead";
+      ASSERT_TRUE(tx.JobInsert(hook));
+    }
   });
   WRITE_AND_COMMIT({
     ApplicationRow r = App("a1", "k1-rotated");
@@ -183,10 +194,22 @@ TEST_P(StoreConformance, UpdateAndDeleteCascade) {
   EXPECT_FALSE(*tx->WorkflowGet("a1", "w1"));
   EXPECT_TRUE(tx->MessageListByWorkflow("a1", "w1")->empty());
   EXPECT_FALSE(*tx->IdempotencyGet("a1", "key", 0));
+  // Nothing of it is left behind: no history, no pending or dead job.
+  EXPECT_TRUE(tx->MessageEventList("a1", "m1")->empty());
+  auto jobs_of = [&](const std::string& app) {
+    size_t n = 0;
+    for (const char* state : {"pending", "dead"}) {
+      for (const auto& j : *tx->JobListByState(state, 0)) n += j.application_id == app;
+    }
+    return n;
+  };
+  EXPECT_EQ(jobs_of("a1"), 0u);
   // The other application keeps everything.
   EXPECT_TRUE(*tx->MessageGet("a2", "m2"));
   EXPECT_TRUE(*tx->WorkflowGet("a2", "w2"));
   EXPECT_TRUE(*tx->IdempotencyGet("a2", "key", 0));
+  EXPECT_EQ(tx->MessageEventList("a2", "m2")->size(), 1u);
+  EXPECT_EQ(jobs_of("a2"), 2u);
 }
 
 TEST_P(StoreConformance, WorkflowAndMessagesRoundTripInOrder) {
