@@ -199,7 +199,10 @@ TEST_P(StoreConformance, UpdateAndDeleteCascade) {
   auto jobs_of = [&](const std::string& app) {
     size_t n = 0;
     for (const char* state : {"pending", "dead"}) {
-      for (const auto& j : *tx->JobListByState(state, 0)) n += j.application_id == app;
+      auto jobs = tx->JobListByState(state, 0);  // named: a range-for over *temporary dangles
+      EXPECT_TRUE(jobs);
+      if (!jobs) continue;
+      for (const auto& j : *jobs) n += j.application_id == app;
     }
     return n;
   };
