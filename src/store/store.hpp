@@ -59,12 +59,12 @@ class Tx {
   // Replaces state, connector, provider_message_id and updated_at_ms of row.uuid.
   // Returns false if no such message.
   virtual Result<bool> MessageUpdate(const MessageRow& row) = 0;
-  // The message a connector's receipt refers to.
   // Queued messages that no send job refers to, oldest first, after (created_at_ms, uuid):
   // accepted plans whose first send, carried by the message row (decision 0014), has not
   // been recorded yet.
   virtual Result<std::vector<MessageRow>> MessageListQueuedWithoutSendJob(
       int64_t after_created_ms, std::string_view after_uuid, int64_t limit) = 0;
+  // The message a connector's receipt refers to.
   virtual Result<std::optional<MessageRow>> MessageFindByProviderId(
       std::string_view connector, std::string_view provider_message_id) = 0;
   // Writes state, current_item, outcome_json and updated_at_ms (the rest never changes).
