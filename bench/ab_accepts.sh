@@ -2,8 +2,9 @@
 # Interleaved A/B of durable SMS accepts (closed loop, delivery through the simulator running
 # beside them): PAIRS times A then B, each on a fresh data directory, and the ratio B/A of every
 # pair and their median, for accepts/s and for Herald's CPU time per accepted request (user +
-# system, from the start of the load to 2 s after it, so the deliveries it started are in). For changes of a few percent on a shared, noisy machine, where two
-# batches minutes apart differ by more than the change (docs/benchmarks.md).
+# system, from the start of the load to 2 s after it, so the deliveries it started are in).
+# For changes of a few percent on a shared, noisy machine, where two batches minutes apart
+# differ by more than the change (docs/benchmarks.md).
 #
 #   A_ENV="HERALD_SQLITE_SYNC_SEPARATELY=false" bench/ab_accepts.sh        # a setting
 #   A_HERALD=/tmp/old/herald B_HERALD=build/release/cmd/herald/herald bench/ab_accepts.sh
@@ -27,8 +28,8 @@ BUILD_DIR=${BUILD_DIR:-$ROOT/build/release}
 A_HERALD=${A_HERALD:-$BUILD_DIR/cmd/herald/herald}
 B_HERALD=${B_HERALD:-$BUILD_DIR/cmd/herald/herald}
 A_ENV=${A_ENV:-}
-CONFIG=${CONFIG:-}
 B_ENV=${B_ENV:-}
+CONFIG=${CONFIG:-}
 LOADGEN=$BUILD_DIR/bench/herald_loadgen
 OUT=${OUT:-$(mktemp -d -t herald-ab-XXXXXX)}
 PORT=18185

@@ -218,7 +218,10 @@ class Engine::Impl {
         return {};
       };
       HERALD_RETURN_IF_ERROR(store_.ReadSync(std::move(list)));
-      for (const MessageRow& m : page) ScheduleSend(FirstSendJob(m, now), {}, {});
+      std::vector<JobRow> sends;
+      sends.reserve(page.size());
+      for (const MessageRow& m : page) sends.push_back(CarryByRow(FirstSendJob(m, now)));
+      Schedule(std::move(sends), /*again=*/false, /*force=*/true);  // held whatever the budget
       resumed += page.size();
       if (static_cast<int64_t>(page.size()) < kPage) break;
       after_ms = page.back().created_at_ms;
@@ -271,12 +274,17 @@ class Engine::Impl {
 
   bool CanCarrySend() const { return carried_sends_.load() < options_.max_held_jobs; }
 
+  // A first send without a job row gets its in-memory id and counts against CanCarrySend until
+  // Release.
+  JobRow CarryByRow(JobRow job) {
+    job.id = next_carried_id_.fetch_sub(1);
+    carried_sends_.fetch_add(1);
+    return job;
+  }
+
   void ScheduleSend(JobRow job, store::WorkflowRow workflow, std::vector<MessageRow> items) {
     const bool carried_by_row = job.id == 0;
-    if (carried_by_row) {
-      job.id = next_carried_id_.fetch_sub(1);
-      carried_sends_.fetch_add(1);
-    }
+    if (carried_by_row) job = CarryByRow(std::move(job));
     if (items.empty() || items.front().uuid != job.ref) {
       std::vector<JobRow> one;
       one.push_back(std::move(job));
@@ -530,8 +538,8 @@ class Engine::Impl {
     if (IsCarriedByRow(job)) carried_sends_.fetch_sub(1);
   }
 
-  // Sends carried by their message row have negative ids, given in memory (ScheduleSend,
-  // ResumeCarriedSends); job rows have positive ones.
+  // Sends carried by their message row have negative ids, given in memory (CarryByRow); job
+  // rows have positive ones.
   static bool IsCarriedByRow(const JobRow& job) { return job.id < 0; }
 
   // Deletes a job that has nothing left to do.
