@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "core/clock.hpp"
+#include "core/gsm7.hpp"
 #include "core/log.hpp"
 #include "core/random.hpp"
 #include "core/result.hpp"
@@ -67,6 +68,56 @@ TEST(RandomTest, AlnumAndHexUseTheirAlphabets) {
   std::string h = RandomHex(64);
   ASSERT_EQ(h.size(), 64u);
   EXPECT_EQ(h.find_first_not_of("0123456789abcdef"), std::string::npos);
+}
+
+TEST(Gsm7Test, EveryCharacterOfBothTablesEncodesToItsSeptets) {
+  int basic = 0;
+  for (int s = 0; s < 128; ++s) {
+    if (s == gsm7::kEscape) continue;
+    uint8_t out[2] = {0xFF, 0xFF};
+    ASSERT_EQ(gsm7::Encode(gsm7::BasicChar(static_cast<uint8_t>(s)), out), 1) << s;
+    EXPECT_EQ(out[0], s);
+    ++basic;
+  }
+  EXPECT_EQ(basic, 127);
+  int extension = 0;
+  for (int s = 0; s < 128; ++s) {
+    const char32_t cp = gsm7::ExtensionChar(static_cast<uint8_t>(s));
+    if (cp == 0) continue;
+    uint8_t out[2] = {0xFF, 0xFF};
+    ASSERT_EQ(gsm7::Encode(cp, out), 2) << s;
+    EXPECT_EQ(out[0], gsm7::kEscape);
+    EXPECT_EQ(out[1], s);
+    ++extension;
+  }
+  EXPECT_EQ(extension, 10);  // \f ^ { } \ [ ~ ] | and the euro sign
+}
+
+TEST(Gsm7Test, CharactersOutsideTheAlphabetHaveNoSeptets) {
+  uint8_t out[2];
+  EXPECT_EQ(gsm7::Encode(U'`', out), 0);
+  EXPECT_EQ(gsm7::Encode(U'\u00E1', out), 0);   // á: only à, è, é, ì, ò, ù are there
+  EXPECT_EQ(gsm7::Encode(0x1B, out), 0);         // the escape position is no character
+  EXPECT_EQ(gsm7::Encode(U'\u0416', out), 0);   // Cyrillic, above the indexed range
+  EXPECT_EQ(gsm7::Encode(U'\U0001F600', out), 0);
+  EXPECT_EQ(gsm7::Encode(gsm7::kReplacement, out), 0);
+  uint8_t euro[2];
+  ASSERT_EQ(gsm7::Encode(U'\u20AC', euro), 2);
+  EXPECT_EQ(euro[1], 0x65);
+}
+
+TEST(Gsm7Test, NextCodePointDecodesUtf8AndReplacesInvalidSequences) {
+  auto decode = [](std::string_view s) {
+    std::u32string out;
+    for (size_t i = 0; i < s.size();) out.push_back(gsm7::NextCodePoint(s, i));
+    return out;
+  };
+  EXPECT_EQ(decode("a\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80"), U"a\u00E9\u20AC\U0001F600");
+  EXPECT_EQ(decode("\xC3"), U"\uFFFD");                 // truncated
+  EXPECT_EQ(decode("\xC0\xAF"), U"\uFFFD\uFFFD");       // overlong '/'
+  EXPECT_EQ(decode("\xED\xA0\x80"), U"\uFFFD\uFFFD\uFFFD");  // a surrogate
+  EXPECT_EQ(decode("\xFF"), U"\uFFFD");
+  EXPECT_EQ(decode("\xE2\x28\xA1"), U"\uFFFD(\uFFFD");   // a bad continuation octet
 }
 
 TEST(ClockTest, FormatsIso8601) {

@@ -6,6 +6,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "core/clock.hpp"
+#include "core/gsm7.hpp"
 
 namespace herald::webhooks {
 
@@ -96,46 +97,6 @@ std::string V01Status(const StatusEvent& e) {
   return json::serialize(o);
 }
 
-// Decodes one UTF-8 code point at `i`; an invalid sequence yields U+FFFD and skips one byte.
-char32_t NextCodePoint(std::string_view s, size_t& i) {
-  const auto b0 = static_cast<unsigned char>(s[i]);
-  auto cont = [&](size_t k) -> int {
-    if (i + k >= s.size()) return -1;
-    const auto b = static_cast<unsigned char>(s[i + k]);
-    return (b & 0xC0) == 0x80 ? (b & 0x3F) : -1;
-  };
-  if (b0 < 0x80) {
-    ++i;
-    return b0;
-  }
-  int len = (b0 & 0xE0) == 0xC0 ? 2 : (b0 & 0xF0) == 0xE0 ? 3 : (b0 & 0xF8) == 0xF0 ? 4 : 0;
-  char32_t cp = len == 2 ? (b0 & 0x1F) : len == 3 ? (b0 & 0x0F) : (b0 & 0x07);
-  for (int k = 1; k < len; ++k) {
-    const int c = cont(static_cast<size_t>(k));
-    if (c < 0) {
-      len = 0;
-      break;
-    }
-    cp = (cp << 6) | static_cast<char32_t>(c);
-  }
-  if (len == 0) {
-    ++i;
-    return 0xFFFD;
-  }
-  i += static_cast<size_t>(len);
-  return cp;
-}
-
-// GSM 03.38 default alphabet, as Unicode (the ESC position excluded).
-constexpr std::u32string_view kGsmBasic =
-    U"@\u00A3$\u00A5\u00E8\u00E9\u00F9\u00EC\u00F2\u00C7\n\u00D8\u00F8\r\u00C5\u00E5"
-    U"\u0394_\u03A6\u0393\u039B\u03A9\u03A0\u03A8\u03A3\u0398\u039E\u00C6\u00E6\u00DF\u00C9"
-    U" !\"#\u00A4%&'()*+,-./0123456789:;<=>?"
-    U"\u00A1ABCDEFGHIJKLMNOPQRSTUVWXYZ\u00C4\u00D6\u00D1\u00DC\u00A7"
-    U"\u00BFabcdefghijklmnopqrstuvwxyz\u00E4\u00F6\u00F1\u00FC\u00E0";
-// The extension table: ESC + one septet each.
-constexpr std::u32string_view kGsmExtension = U"\f^{}\\[~]|\u20AC";
-
 }  // namespace
 
 std::string DispatchReportBody(const DispatchReport& r) {
@@ -215,15 +176,12 @@ int SmsSegmentCount(std::string_view utf8_text) {
   size_t utf16_units = 0;
   bool gsm = true;
   for (size_t i = 0; i < utf8_text.size();) {
-    const char32_t cp = NextCodePoint(utf8_text, i);
+    const char32_t cp = gsm7::NextCodePoint(utf8_text, i);
     utf16_units += cp > 0xFFFF ? 2 : 1;
-    if (kGsmBasic.find(cp) != std::u32string_view::npos) {
-      septets += 1;
-    } else if (kGsmExtension.find(cp) != std::u32string_view::npos) {
-      septets += 2;
-    } else {
-      gsm = false;
-    }
+    uint8_t unused[2];
+    const int n = gsm7::Encode(cp, unused);
+    if (n == 0) gsm = false;
+    septets += static_cast<size_t>(n);
   }
   const size_t units = gsm ? septets : utf16_units;
   const size_t single = gsm ? 160 : 70;

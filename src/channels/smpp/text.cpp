@@ -1,87 +1,13 @@
 #include "channels/smpp/text.hpp"
 
-#include <array>
+#include "core/gsm7.hpp"
 
 namespace herald::channels::smpp {
 
 namespace {
 
-// GSM 03.38 default alphabet: septet -> Unicode code point (0x1B is the escape).
-constexpr std::array<char32_t, 128> kGsmBasic = {
-    U'@',    U'\u00A3', U'$',     U'\u00A5', U'\u00E8', U'\u00E9', U'\u00F9', U'\u00EC',
-    U'\u00F2', U'\u00C7', U'\n',  U'\u00D8', U'\u00F8', U'\r',    U'\u00C5', U'\u00E5',
-    U'\u0394', U'_',    U'\u03A6', U'\u0393', U'\u039B', U'\u03A9', U'\u03A0', U'\u03A8',
-    U'\u03A3', U'\u0398', U'\u039E', 0x1B,    U'\u00C6', U'\u00E6', U'\u00DF', U'\u00C9',
-    U' ',    U'!',    U'"',    U'#',    U'\u00A4', U'%',    U'&',    U'\'',
-    U'(',    U')',    U'*',    U'+',    U',',    U'-',    U'.',    U'/',
-    U'0',    U'1',    U'2',    U'3',    U'4',    U'5',    U'6',    U'7',
-    U'8',    U'9',    U':',    U';',    U'<',    U'=',    U'>',    U'?',
-    U'\u00A1', U'A',  U'B',    U'C',    U'D',    U'E',    U'F',    U'G',
-    U'H',    U'I',    U'J',    U'K',    U'L',    U'M',    U'N',    U'O',
-    U'P',    U'Q',    U'R',    U'S',    U'T',    U'U',    U'V',    U'W',
-    U'X',    U'Y',    U'Z',    U'\u00C4', U'\u00D6', U'\u00D1', U'\u00DC', U'\u00A7',
-    U'\u00BF', U'a',  U'b',    U'c',    U'd',    U'e',    U'f',    U'g',
-    U'h',    U'i',    U'j',    U'k',    U'l',    U'm',    U'n',    U'o',
-    U'p',    U'q',    U'r',    U's',    U't',    U'u',    U'v',    U'w',
-    U'x',    U'y',    U'z',    U'\u00E4', U'\u00F6', U'\u00F1', U'\u00FC', U'\u00E0',
-};
-
-struct Ext {
-  uint8_t septet;
-  char32_t cp;
-};
-// Extension table (after 0x1B).
-constexpr std::array<Ext, 10> kGsmExt = {{
-    {0x0A, U'\f'}, {0x14, U'^'}, {0x28, U'{'}, {0x29, U'}'}, {0x2F, U'\\'},
-    {0x3C, U'['},  {0x3D, U'~'}, {0x3E, U']'}, {0x40, U'|'}, {0x65, U'\u20AC'},
-}};
-
-constexpr char32_t kReplacement = 0xFFFD;
-
-// Decodes the next code point of `s` at `i` (advancing it); invalid sequences → U+FFFD
-// (one octet consumed).
-char32_t NextCodePoint(std::string_view s, size_t& i) {
-  const auto b0 = static_cast<uint8_t>(s[i]);
-  if (b0 < 0x80) {
-    ++i;
-    return b0;
-  }
-  int len = 0;
-  char32_t cp = 0;
-  if ((b0 & 0xE0) == 0xC0) {
-    len = 2;
-    cp = b0 & 0x1F;
-  } else if ((b0 & 0xF0) == 0xE0) {
-    len = 3;
-    cp = b0 & 0x0F;
-  } else if ((b0 & 0xF8) == 0xF0) {
-    len = 4;
-    cp = b0 & 0x07;
-  } else {
-    ++i;
-    return kReplacement;
-  }
-  if (i + static_cast<size_t>(len) > s.size()) {
-    ++i;
-    return kReplacement;
-  }
-  for (int k = 1; k < len; ++k) {
-    const auto b = static_cast<uint8_t>(s[i + static_cast<size_t>(k)]);
-    if ((b & 0xC0) != 0x80) {
-      ++i;
-      return kReplacement;
-    }
-    cp = (cp << 6) | (b & 0x3F);
-  }
-  const bool overlong = (len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
-                        (len == 4 && cp < 0x10000);
-  if (overlong || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-    ++i;
-    return kReplacement;
-  }
-  i += static_cast<size_t>(len);
-  return cp;
-}
+using gsm7::kReplacement;
+using gsm7::NextCodePoint;
 
 void AppendUtf8(std::string& out, char32_t cp) {
   if (cp < 0x80) {
@@ -99,26 +25,6 @@ void AppendUtf8(std::string& out, char32_t cp) {
     out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
     out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
   }
-}
-
-// The GSM-7 septets for `cp` (1 or 2), or 0 if none. The escape itself has no character.
-int GsmFor(char32_t cp, uint8_t out[2]) {
-  if (cp != 0x1B) {
-    for (size_t s = 0; s < kGsmBasic.size(); ++s) {
-      if (kGsmBasic[s] == cp) {
-        out[0] = static_cast<uint8_t>(s);
-        return 1;
-      }
-    }
-  }
-  for (const Ext& e : kGsmExt) {
-    if (e.cp == cp) {
-      out[0] = 0x1B;
-      out[1] = e.septet;
-      return 2;
-    }
-  }
-  return 0;
 }
 
 void PutUnit(std::string& out, uint16_t u) {
@@ -146,7 +52,7 @@ std::optional<std::string> Utf8ToGsm7(std::string_view utf8, bool replace_unknow
   while (i < utf8.size()) {
     const char32_t cp = NextCodePoint(utf8, i);
     uint8_t s[2];
-    const int n = cp == kReplacement ? 0 : GsmFor(cp, s);
+    const int n = cp == kReplacement ? 0 : gsm7::Encode(cp, s);
     if (n == 0) {
       if (!replace_unknown) return std::nullopt;
       out.push_back(0x3F);  // '?'
@@ -185,15 +91,12 @@ std::string Gsm7ToUtf8(std::string_view septets) {
         break;
       }
       const auto e = static_cast<uint8_t>(septets[++i] & 0x7F);
-      char32_t cp = 0;
-      for (const Ext& x : kGsmExt) {
-        if (x.septet == e) cp = x.cp;
-      }
+      const char32_t cp = gsm7::ExtensionChar(e);
       // An unknown extension shows the basic character (3GPP TS 23.038 §6.2.1.1).
-      AppendUtf8(out, cp != 0 ? cp : (e == 0x1B ? U' ' : kGsmBasic[e]));
+      AppendUtf8(out, cp != 0 ? cp : (e == gsm7::kEscape ? U' ' : gsm7::BasicChar(e)));
       continue;
     }
-    AppendUtf8(out, kGsmBasic[s]);
+    AppendUtf8(out, gsm7::BasicChar(s));
   }
   return out;
 }
