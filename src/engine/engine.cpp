@@ -18,6 +18,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
@@ -102,9 +103,15 @@ struct WebhookTask {
   std::string body;
 };
 
+// A document read once and dropped: its values go to a stack arena first, sparing the heap
+// one allocation per value (status webhooks parse two of these each).
+constexpr size_t kScratchParseBytes = 4096;
+
 std::optional<WebhookTask> ParseWebhookPayload(const std::string& payload) {
+  unsigned char scratch[kScratchParseBytes];
+  json::monotonic_resource arena(scratch, sizeof scratch);
   boost::system::error_code ec;
-  json::value v = json::parse(payload, ec);
+  json::value v = json::parse(payload, ec, &arena);
   if (ec || !v.is_object()) return std::nullopt;
   const auto& o = v.as_object();
   const json::value* url = o.if_contains("url");
@@ -117,8 +124,10 @@ std::optional<WebhookTask> ParseWebhookPayload(const std::string& payload) {
 
 // The SMS segments of an item's text (for the webhook's sms.count_total); 1 if unreadable.
 int SmsSegments(const std::string& payload_json) {
+  unsigned char scratch[kScratchParseBytes];
+  json::monotonic_resource arena(scratch, sizeof scratch);
   boost::system::error_code ec;
-  json::value v = json::parse(payload_json, ec);
+  json::value v = json::parse(payload_json, ec, &arena);
   if (ec || !v.is_object()) return 1;
   const json::value* text = v.as_object().if_contains("text");
   if (text == nullptr || !text->is_string()) return 1;
@@ -454,26 +463,27 @@ class Engine::Impl {
   }
 
   // Webhooks queue per receiver origin: a dead receiver holds its own slots only.
+  // The payload is parsed here once; RunWebhook gets the result (nullopt: unreadable).
   void DispatchToEndpoint(JobRow job) {
     auto task = ParseWebhookPayload(job.payload_json);
     std::string origin = task ? Origin(task->url) : std::string();
     Endpoint& ep = endpoints_[origin];
     if (ep.in_flight >= options_.per_endpoint_concurrency) {
-      ep.waiting.push_back(std::move(job));
+      ep.waiting.push_back(PendingWebhook{std::move(job), std::move(task)});
       return;
     }
     ++ep.in_flight;
-    Spawn(RunWebhook(this, std::move(job), std::move(origin)));
+    Spawn(RunWebhook(this, std::move(job), std::move(task), std::move(origin)));
   }
 
   void WebhookFinished(const std::string& origin) {
     Endpoint& ep = endpoints_[origin];
     --ep.in_flight;
     if (!ep.waiting.empty() && !stopping_) {
-      JobRow next = std::move(ep.waiting.front());
+      PendingWebhook next = std::move(ep.waiting.front());
       ep.waiting.pop_front();
       ++ep.in_flight;
-      Spawn(RunWebhook(this, std::move(next), origin));
+      Spawn(RunWebhook(this, std::move(next.job), std::move(next.task), origin));
     } else if (ep.in_flight == 0 && ep.waiting.empty()) {
       endpoints_.erase(origin);
     }
@@ -888,8 +898,8 @@ class Engine::Impl {
     WebhookOfMessageFinished(ref);
   }
 
-  static asio::awaitable<void> RunWebhook(Impl* self, JobRow job, std::string origin) {
-    auto task = ParseWebhookPayload(job.payload_json);
+  static asio::awaitable<void> RunWebhook(Impl* self, JobRow job, std::optional<WebhookTask> task,
+                                          std::string origin) {
     std::string app_id = job.application_id;
     auto app = co_await self->LoadAppKeys(std::move(app_id));
     if (!app) {
@@ -1046,7 +1056,12 @@ class Engine::Impl {
     // Most statuses (submitted, a delivered that is not the condition) move nothing whatever
     // follows: no need to read the other items.
     if (decide(true) == WorkflowStep::kNothing && decide(false) == WorkflowStep::kNothing) return {};
-    HERALD_ASSIGN_OR_RETURN(auto items, tx.MessageListByWorkflow(m.application_id, m.workflow_id));
+    std::vector<MessageRow> items;
+    if (workflow->kind == "messages" && workflow->items_total == 1) {
+      items.push_back(m);  // a request without failover: `m`, as just updated, is the plan
+    } else {
+      HERALD_ASSIGN_OR_RETURN(items, tx.MessageListByWorkflow(m.application_id, m.workflow_id));
+    }
     const WorkflowStep step = decide(NextItem(items, m) != nullptr);
     return StepPlan(tx, *workflow, items, m, step, in.status, app, now, created);
   }
@@ -1571,9 +1586,13 @@ class Engine::Impl {
 
   double Random01() { return std::uniform_real_distribution<double>(0.0, 1.0)(rng_); }
 
+  struct PendingWebhook {
+    JobRow job;
+    std::optional<WebhookTask> task;  // its parsed payload
+  };
   struct Endpoint {
     int in_flight = 0;
-    std::deque<JobRow> waiting;
+    std::deque<PendingWebhook> waiting;
   };
 
   asio::strand<asio::any_io_executor> strand_;
