@@ -82,6 +82,10 @@ struct MessageEventRow {
   std::string error_detail;
   bool late = false;               // recorded and reported, but did not change the state
   int64_t at_ms = 0;
+  // The status webhook this event owes the application is carried by this row (decision 0015):
+  // set when the event is recorded, cleared once the webhook is delivered or handed to a job
+  // row (a retry, a dead letter). A set flag at start means "POST it again".
+  bool webhook_pending = false;
   bool operator==(const MessageEventRow&) const = default;
 };
 
@@ -114,6 +118,10 @@ struct JobRow {
   std::string last_error;
   int64_t created_at_ms = 0;
   int64_t updated_at_ms = 0;
+  // Not a column. A status webhook carried by its history row (decision 0015) has no job row:
+  // its id is negative (held in memory only) and this names the message_event row that stands
+  // for it. 0 for every job that has a row.
+  int64_t carried_event_id = 0;
   bool operator==(const JobRow&) const = default;
 };
 

@@ -86,6 +86,13 @@ class Tx {
   // The history of a message of `application_id`, oldest first (empty for another tenant's).
   virtual Result<std::vector<MessageEventRow>> MessageEventList(std::string_view application_id,
                                                                 std::string_view message_uuid) = 0;
+  // Events of any application whose status webhook is still carried by the row
+  // (webhook_pending, decision 0015), by id after `after_id`, at most `limit`.
+  virtual Result<std::vector<MessageEventRow>> MessageEventListWebhookPending(int64_t after_id,
+                                                                              int64_t limit) = 0;
+  // Clears an event's webhook_pending: its webhook was delivered or became a job row. False if
+  // no such event or the flag was not set.
+  virtual Result<bool> MessageEventWebhookDone(int64_t event_id) = 0;
 
   // kConflict on a duplicate uuid.
   virtual Result<void> InboundInsert(const InboundRow& row) = 0;

@@ -136,6 +136,13 @@ DROP INDEX job_by_ref;
 CREATE INDEX job_by_ref_no_webhooks ON job(ref, kind)
   WHERE kind IN ('send', 'ttl', 'expiry', 'provider_event');
 )sql",
+    // 6: a status webhook is carried by the history row of its status (decision 0015), not by
+    // a job row written and deleted: webhook_pending is 1 until it is delivered (or becomes a
+    // job row to retry), and the partial index lists the ones a restart must POST again.
+    R"sql(
+ALTER TABLE message_event ADD COLUMN webhook_pending INTEGER;
+CREATE INDEX message_event_webhook_pending ON message_event(id) WHERE webhook_pending = 1;
+)sql",
 };
 
 }  // namespace herald::store::sqlite

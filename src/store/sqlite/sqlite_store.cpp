@@ -196,6 +196,7 @@ MessageEventRow ReadEvent(sqlite3_stmt* s) {
   e.error_detail = Text(s, 5);
   e.late = sqlite3_column_int64(s, 6) != 0;
   e.at_ms = sqlite3_column_int64(s, 7);
+  e.webhook_pending = sqlite3_column_int64(s, 8) == 1;
   return e;
 }
 InboundRow ReadInbound(sqlite3_stmt* s) {
@@ -301,10 +302,18 @@ constexpr const char* kMsgByProvider =
     MSG_SELECT "WHERE provider_message_id = ?2 AND connector = ?1";
 constexpr const char* kEventInsert =
     "INSERT INTO message_event (message_uuid, application_id, status, error_code, error_detail, "
-    "late, at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+    "late, at_ms, webhook_pending) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+#define EVENT_SELECT                                                                            \
+  "SELECT id, message_uuid, application_id, status, error_code, error_detail, late, at_ms, "   \
+  "webhook_pending FROM message_event "
 constexpr const char* kEventList =
-    "SELECT id, message_uuid, application_id, status, error_code, error_detail, late, at_ms "
-    "FROM message_event WHERE message_uuid = ?2 AND application_id = ?1 ORDER BY id";
+    EVENT_SELECT "WHERE message_uuid = ?2 AND application_id = ?1 ORDER BY id";
+// Both repeat the partial index's condition (webhook_pending = 1): SQLite uses a partial
+// index only for a query whose terms imply it.
+constexpr const char* kEventWebhookPending =
+    EVENT_SELECT "WHERE webhook_pending = 1 AND id > ?1 ORDER BY id LIMIT ?2";
+constexpr const char* kEventWebhookDone =
+    "UPDATE message_event SET webhook_pending = NULL WHERE id = ?1 AND webhook_pending = 1";
 constexpr const char* kInboundInsert =
     "INSERT INTO inbound_message (uuid, application_id, channel, to_addr, from_addr, text, state, "
     "created_at_ms, updated_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
@@ -452,12 +461,21 @@ class SqliteTx final : public Tx {
   Result<int64_t> MessageEventInsert(const MessageEventRow& e) override {
     std::optional<int64_t> code;
     if (e.error_code) code = *e.error_code;
+    std::optional<int64_t> pending;  // NULL, not 0: the partial index holds only the 1s
+    if (e.webhook_pending) pending = 1;
     return Insert(kEventInsert, e.message_uuid, e.application_id, e.status, code, e.error_detail,
-                  e.late, e.at_ms);
+                  e.late, e.at_ms, pending);
   }
   Result<std::vector<MessageEventRow>> MessageEventList(std::string_view app,
                                                         std::string_view uuid) override {
     return Many(kEventList, ReadEvent, app, uuid);
+  }
+  Result<std::vector<MessageEventRow>> MessageEventListWebhookPending(int64_t after_id,
+                                                                      int64_t limit) override {
+    return Many(kEventWebhookPending, ReadEvent, after_id, limit);
+  }
+  Result<bool> MessageEventWebhookDone(int64_t event_id) override {
+    return Update(kEventWebhookDone, event_id);
   }
   Result<void> InboundInsert(const InboundRow& r) override {
     HERALD_RETURN_IF_ERROR(RequireWrite());

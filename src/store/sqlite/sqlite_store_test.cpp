@@ -105,7 +105,7 @@ TEST_F(SqliteStoreTest, OpensInWalWithStrictTablesAndOneRecordPerMigration) {
   ASSERT_TRUE(Open());  // reopening applies nothing twice
   RawDb raw(path_);
   EXPECT_EQ(raw.Text("PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(raw.Text("SELECT group_concat(version) FROM schema_migrations"), "1,2,3,4,5");
+  EXPECT_EQ(raw.Text("SELECT group_concat(version) FROM schema_migrations"), "1,2,3,4,5,6");
   // Migration 4 (decision 0013): workflows have no index by application.
   EXPECT_EQ(raw.Text("SELECT count(*) FROM sqlite_schema WHERE name = 'workflow_by_application'"),
             "0");
@@ -116,6 +116,10 @@ TEST_F(SqliteStoreTest, OpensInWalWithStrictTablesAndOneRecordPerMigration) {
             "1");
   EXPECT_EQ(raw.Text("SELECT partial FROM pragma_index_list('message') WHERE name = "
                      "'message_queued'"),
+            "1");
+  // Migration 6 (decision 0015): the history rows that carry a webhook still owed are indexed.
+  EXPECT_EQ(raw.Text("SELECT partial FROM pragma_index_list('message_event') WHERE name = "
+                     "'message_event_webhook_pending'"),
             "1");
   EXPECT_NE(raw.Text("SELECT applied_at_ms FROM schema_migrations WHERE version = 1"), "0");
   EXPECT_EQ(raw.Text("SELECT count(*) FROM pragma_table_list WHERE schema = 'main' AND "
@@ -249,6 +253,17 @@ TEST_F(SqliteStoreTest, LookupsByMessageUseThePartialIndexes) {
   EXPECT_EQ(plan("DELETE FROM job WHERE ref = ?2 AND kind = ?1 AND state = 'pending'")
                 .find("job_by_ref_no_webhooks"),
             std::string::npos);
+  // Migration 6: the webhooks a restart must POST again are read through the partial index,
+  // in id order without a sort, and clearing one is a lookup by rowid.
+  const std::string pending = plan(
+      "SELECT id, message_uuid, status FROM message_event WHERE webhook_pending = 1 AND id > ?1 "
+      "ORDER BY id LIMIT ?2");
+  EXPECT_NE(pending.find("USING INDEX message_event_webhook_pending (id>?)"), std::string::npos)
+      << pending;
+  EXPECT_EQ(pending.find("TEMP B-TREE"), std::string::npos) << pending;
+  const std::string done = plan(
+      "UPDATE message_event SET webhook_pending = NULL WHERE id = ?1 AND webhook_pending = 1");
+  EXPECT_NE(done.find("USING INTEGER PRIMARY KEY (rowid=?)"), std::string::npos) << done;
 }
 
 TEST_F(SqliteStoreTest, RefusesADatabaseFromANewerHerald) {

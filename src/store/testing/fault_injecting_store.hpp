@@ -158,6 +158,13 @@ class FaultInjectingStore final : public Store {
                                                           std::string_view uuid) override {
       return inner_->MessageEventList(app, uuid);
     }
+    Result<std::vector<MessageEventRow>> MessageEventListWebhookPending(int64_t after_id,
+                                                                        int64_t limit) override {
+      return inner_->MessageEventListWebhookPending(after_id, limit);
+    }
+    Result<bool> MessageEventWebhookDone(int64_t event_id) override {
+      return inner_->MessageEventWebhookDone(event_id);
+    }
     Result<void> InboundInsert(const InboundRow& row) override {
       return inner_->InboundInsert(row);
     }

@@ -547,6 +547,60 @@ TEST_P(StoreConformance, EventsAreOrderedAndTenantFiltered) {
   EXPECT_TRUE(tx->MessageEventList("a2", "m1")->empty());
 }
 
+// A status webhook carried by its history row (decision 0015): listed by id until it is done,
+// for every application, and done only once.
+TEST_P(StoreConformance, EventsCarryingAWebhookAreListedUntilDone) {
+  std::vector<int64_t> ids;
+  WRITE_AND_COMMIT({
+    ASSERT_TRUE(tx.ApplicationInsert(App("a1", "k1")));
+    ASSERT_TRUE(tx.ApplicationInsert(App("a2", "k2")));
+    for (const char* app : {"a1", "a2", "a1", "a1"}) {
+      MessageEventRow e{0, "m-" + std::string(app), app, "submitted", std::nullopt, "", false, 4000};
+      e.webhook_pending = ids.size() != 2;  // the third owes nothing (no status URL)
+      auto id = tx.MessageEventInsert(e);
+      ASSERT_TRUE(id);
+      ids.push_back(*id);
+    }
+  });
+  auto ids_of = [](const std::vector<MessageEventRow>& rows) {
+    std::vector<int64_t> out;
+    for (const auto& r : rows) {
+      EXPECT_TRUE(r.webhook_pending);
+      out.push_back(r.id);
+    }
+    return out;
+  };
+  {
+    auto tx = Begin(TxMode::kRead);
+    ASSERT_TRUE(tx);
+    auto all = tx->MessageEventListWebhookPending(0, 10);
+    ASSERT_TRUE(all);
+    EXPECT_EQ(ids_of(*all), (std::vector<int64_t>{ids[0], ids[1], ids[3]}));
+    EXPECT_EQ((*all)[1].application_id, "a2");
+    auto page = tx->MessageEventListWebhookPending(ids[0], 1);  // after a cursor, bounded
+    ASSERT_TRUE(page);
+    EXPECT_EQ(ids_of(*page), (std::vector<int64_t>{ids[1]}));
+    auto history = tx->MessageEventList("a1", "m-a1");
+    ASSERT_TRUE(history);
+    ASSERT_EQ(history->size(), 3u);
+    EXPECT_FALSE((*history)[1].webhook_pending);
+  }
+  WRITE_AND_COMMIT({
+    EXPECT_TRUE(*tx.MessageEventWebhookDone(ids[1]));
+    EXPECT_FALSE(*tx.MessageEventWebhookDone(ids[1]));  // done once
+    EXPECT_FALSE(*tx.MessageEventWebhookDone(ids[2]));  // owed nothing
+    EXPECT_FALSE(*tx.MessageEventWebhookDone(ids[3] + 100));  // no such event
+  });
+  auto tx = Begin(TxMode::kRead);
+  ASSERT_TRUE(tx);
+  auto left = tx->MessageEventListWebhookPending(0, 10);
+  ASSERT_TRUE(left);
+  EXPECT_EQ(ids_of(*left), (std::vector<int64_t>{ids[0], ids[3]}));
+  EXPECT_EQ(tx->MessageEventList("a2", "m-a2")->size(), 1u);  // the history itself stays
+  auto read_only = tx->MessageEventWebhookDone(ids[0]);
+  EXPECT_FALSE(read_only);
+}
+
 TEST_P(StoreConformance, InboundRoundTripAndState) {
   InboundRow in{"i1", "a1", "whatsapp", "Herald", "447700900001", "ACK", "received", 10, 10};
   WRITE_AND_COMMIT({
