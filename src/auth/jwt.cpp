@@ -379,6 +379,18 @@ std::optional<std::string> Base64Decode(std::string_view text) {
   return DecodeStrict(text, kStdDecode);
 }
 
+std::string HmacSha256(std::string_view key, std::string_view data) {
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  static constexpr char kEmpty[1] = {0};  // HMAC() wants a non-null key, even an empty one
+  const void* k = key.empty() ? kEmpty : key.data();
+  if (HMAC(EVP_sha256(), k, static_cast<int>(key.size()), Bytes(data), data.size(), mac, &len) ==
+      nullptr) {
+    return {};
+  }
+  return std::string(reinterpret_cast<const char*>(mac), len);
+}
+
 std::string Sha256Hex(std::string_view data) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
@@ -533,17 +545,10 @@ Result<ClientClaims> VerifyClientJwt(const UnverifiedJwt& jwt, const RsaPublicKe
 
 std::string SignHs256(std::string_view claims_json, std::string_view secret) {
   std::string token = SigningInput(R"({"alg":"HS256","typ":"JWT"})", claims_json);
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  // HMAC() wants a non-null key pointer even for an empty key.
-  static constexpr char kEmpty[1] = {0};
-  const void* key = secret.empty() ? kEmpty : secret.data();
-  if (HMAC(EVP_sha256(), key, static_cast<int>(secret.size()), Bytes(token), token.size(), mac,
-           &len) == nullptr) {
-    return {};  // Only on allocation failure; an empty token fails every verifier.
-  }
+  const std::string mac = HmacSha256(secret, token);
+  if (mac.empty()) return {};  // Only on allocation failure; an empty token fails every verifier.
   token.push_back('.');
-  token += Base64UrlEncode(std::string_view(reinterpret_cast<const char*>(mac), len));
+  token += Base64UrlEncode(mac);
   return token;
 }
 

@@ -82,5 +82,7 @@ std::string Base64UrlEncode(std::string_view bytes);
 std::optional<std::string> Base64UrlDecode(std::string_view text);  // strict, no padding
 std::optional<std::string> Base64Decode(std::string_view text);     // standard, padded, strict
 std::string Sha256Hex(std::string_view data);                      // lower-case hex
+// HMAC-SHA256 of `data` under `key`: the 32 raw bytes, or "" if OpenSSL failed (allocation).
+std::string HmacSha256(std::string_view key, std::string_view data);
 
 }  // namespace herald::auth

@@ -796,5 +796,32 @@ TEST(Sha256Test, KnownAnswers) {
   EXPECT_EQ(Sha256Hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
 
+// RFC 4231 test cases 1, 2 and 6 (a key longer than the block), and the empty key.
+TEST(HmacSha256Test, MatchesRfc4231) {
+  auto hex = [](const std::string& bytes) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned char c : bytes) {
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 0x0f]);
+    }
+    return out;
+  };
+  const std::string key1(20, '\x0b');
+  const std::string data1 = "Hi There";
+  const std::string mac1 = "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7";
+  const std::string key2 = "Jefe";
+  const std::string data2 = "what do ya want for nothing?";
+  const std::string mac2 = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
+  const std::string key6(131, '\xaa');
+  const std::string data6 = "Test Using Larger Than Block-Size Key - Hash Key First";
+  const std::string mac6 = "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54";
+  EXPECT_EQ(hex(HmacSha256(key1, data1)), mac1);
+  EXPECT_EQ(hex(HmacSha256(key2, data2)), mac2);
+  EXPECT_EQ(hex(HmacSha256(key6, data6)), mac6);
+  EXPECT_EQ(hex(HmacSha256("", "")),
+            "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
+}
+
 }  // namespace
 }  // namespace herald::auth

@@ -4,8 +4,6 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include "auth/jwt.hpp"
 #include "core/random.hpp"
@@ -88,17 +86,9 @@ Result<VerifiedWebhook> VerifyWebhook(std::string_view authorization_header_or_t
 
   auto signature = auth::Base64UrlDecode(token.substr(dot2 + 1));
   if (!signature) return Invalid("signature is not base64url");
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int mac_len = 0;
-  static constexpr char kEmpty[1] = {0};
-  const void* key = secret.empty() ? kEmpty : secret.data();
-  if (HMAC(EVP_sha256(), key, static_cast<int>(secret.size()),
-           reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size(), mac,
-           &mac_len) == nullptr) {
-    return MakeError(Errc::kInternal, "HMAC failed");
-  }
-  if (!ConstantTimeEquals(*signature,
-                          std::string_view(reinterpret_cast<const char*>(mac), mac_len))) {
+  const std::string mac = auth::HmacSha256(secret, signing_input);
+  if (mac.empty()) return MakeError(Errc::kInternal, "HMAC failed");
+  if (!ConstantTimeEquals(*signature, mac)) {
     return Invalid("signature does not match (wrong secret or altered token)");
   }
 

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "auth/jwt.hpp"
 #include "core/log.hpp"
 
 namespace herald::channels::http {
@@ -184,7 +185,7 @@ std::string Hmac(const EVP_MD* md, std::string_view key, std::string_view data) 
 }  // namespace
 
 std::string HmacSha256(std::string_view key, std::string_view data) {
-  return Hmac(EVP_sha256(), key, data);
+  return auth::HmacSha256(key, data);
 }
 
 std::string HmacSha512(std::string_view key, std::string_view data) {
