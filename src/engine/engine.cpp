@@ -202,6 +202,7 @@ class Engine::Impl {
     if (!due.empty()) spdlog::info("engine: resuming {} pending job(s) due now or soon", due.size());
     Schedule(std::move(due));
     HERALD_RETURN_IF_ERROR(ResumeCarriedSends(now));
+    HERALD_RETURN_IF_ERROR(ResumeCarriedWebhooks(now));
     asio::co_spawn(strand_, Loop(this), [](std::exception_ptr e) {
       if (e) spdlog::critical("engine: scheduler loop ended with an exception");
     });
@@ -240,6 +241,67 @@ class Engine::Impl {
     return {};
   }
 
+  // The status webhooks an earlier run recorded and did not deliver (decision 0015): every
+  // history row still marked webhook_pending. Each is built again from its event, its message
+  // and plan, and the application as they are now (a status URL removed since: nothing is
+  // owed, the mark is cleared). At most about max_held_jobs of them (CanCarryWebhook), all
+  // held; one in flight at the crash is POSTed again (at least once, as a job row's would be).
+  Result<void> ResumeCarriedWebhooks(int64_t now) {
+    constexpr int64_t kPage = 1000;
+    int64_t after_id = 0;
+    size_t resumed = 0;
+    while (true) {
+      std::vector<JobRow> webhooks;
+      std::vector<int64_t> owed_nothing;
+      int64_t page_size = 0;
+      TxFunction list = [this, &webhooks, &owed_nothing, &page_size, &after_id,
+                         now](Tx& tx) -> Result<void> {
+        HERALD_ASSIGN_OR_RETURN(auto events, tx.MessageEventListWebhookPending(after_id, kPage));
+        page_size = static_cast<int64_t>(events.size());
+        std::unordered_map<std::string, std::optional<AppKeys>> apps;
+        for (const store::MessageEventRow& e : events) {
+          after_id = e.id;
+          HERALD_ASSIGN_OR_RETURN(auto m, tx.MessageLoad(e.message_uuid));
+          auto app = apps.find(e.application_id);
+          if (app == apps.end()) {
+            HERALD_ASSIGN_OR_RETURN(auto row, tx.ApplicationGet(e.application_id));
+            app = apps.emplace(e.application_id,
+                               row ? std::optional<AppKeys>(KeysOf(*row, now)) : std::nullopt)
+                      .first;
+          }
+          std::optional<WebhookTask> task;
+          if (m && app->second) {
+            HERALD_ASSIGN_OR_RETURN(auto workflow, tx.WorkflowGet(m->application_id, m->workflow_id));
+            StatusInput in{e.status, std::nullopt, e.error_detail};
+            if (e.error_code) in.error_code = *e.error_code;
+            task = StatusWebhook(*m, workflow ? &*workflow : nullptr, *app->second, in, e.at_ms);
+          }
+          if (task) {
+            webhooks.push_back(CarriedWebhookJob(*m, *task, e.id, e.at_ms));
+          } else {
+            owed_nothing.push_back(e.id);
+          }
+        }
+        return {};
+      };
+      HERALD_RETURN_IF_ERROR(store_.ReadSync(std::move(list)));
+      if (!owed_nothing.empty()) {
+        TxFunction clear = [&owed_nothing](Tx& tx) -> Result<void> {
+          for (int64_t id : owed_nothing) {
+            HERALD_RETURN_IF_ERROR(tx.MessageEventWebhookDone(id).map([](bool) {}));
+          }
+          return {};
+        };
+        HERALD_RETURN_IF_ERROR(store_.WriteSync(std::move(clear)));
+      }
+      resumed += webhooks.size();
+      Schedule(std::move(webhooks), /*again=*/false, /*force=*/true);  // held whatever the budget
+      if (page_size < kPage) break;
+    }
+    if (resumed > 0) spdlog::info("engine: resuming {} status webhook(s) not delivered yet", resumed);
+    return {};
+  }
+
   // After a page of due jobs was read up to `until`: a full page moves the cursor to its last
   // row (more may wait at the same time), a short one means everything up to `until` is seen.
   void AdvanceCursor(const std::vector<JobRow>& page, int64_t limit, int64_t until) {
@@ -270,8 +332,12 @@ class Engine::Impl {
     asio::dispatch(strand_, [this, again, force, jobs = std::move(jobs)]() mutable {
       int64_t earliest = INT64_MAX;
       for (auto& j : jobs) {
-        if (!again && !force && !Holds(j)) continue;  // on disk only: Refill pages it in
-        if (!known_.insert(j.id).second && !again) continue;
+        // On disk only: Refill pages it in. A job carried by a row is held whatever the
+        // budget: nothing else would run it before the next start.
+        if (!again && !force && !IsCarriedByRow(j) && !Holds(j)) continue;
+        const bool inserted = known_.insert(j.id).second;
+        if (inserted && IsCarriedWebhook(j)) carried_webhooks_.fetch_add(1);
+        if (!inserted && !again) continue;
         earliest = std::min(earliest, j.run_at_ms);
         queue_.emplace(j.run_at_ms, std::move(j));
       }
@@ -282,6 +348,20 @@ class Engine::Impl {
   }
 
   bool CanCarrySend() const { return carried_sends_.load() < options_.max_held_jobs; }
+  // Whether the next status webhook may be carried by its history row (decision 0015): past
+  // the budget of held jobs it is a job row, which may wait on disk. A soft bound like
+  // CanCarrySend's: transactions running at once may pass it by their number.
+  bool CanCarryWebhook() const { return carried_webhooks_.load() < options_.max_held_jobs; }
+
+  // A status webhook carried by history row `event_id`: no job row, an in-memory id.
+  JobRow CarriedWebhookJob(const MessageRow& m, const WebhookTask& task, int64_t event_id,
+                           int64_t now) {
+    JobRow job = NewJob(kWebhook, m.uuid, m.application_id, WebhookPayload(task.url, task.body),
+                        now, now);
+    job.id = next_carried_id_.fetch_sub(1);
+    job.carried_event_id = event_id;
+    return job;
+  }
 
   // A first send without a job row gets its in-memory id and counts against CanCarrySend until
   // Release.
@@ -545,20 +625,29 @@ class Engine::Impl {
   void Release(const JobRow& job) {
     known_.erase(job.id);
     if (reading_) finished_during_read_.insert(job.id);
-    if (IsCarriedByRow(job)) carried_sends_.fetch_sub(1);
+    if (IsCarriedWebhook(job)) {
+      carried_webhooks_.fetch_sub(1);
+    } else if (IsCarriedByRow(job)) {
+      carried_sends_.fetch_sub(1);
+    }
   }
 
-  // Sends carried by their message row have negative ids, given in memory (CarryByRow); job
-  // rows have positive ones.
+  // Jobs carried by another row have negative ids, given in memory; job rows have positive
+  // ones. A first send is carried by its message row (CarryByRow, decision 0014), a status
+  // webhook by its history row (CarriedWebhookJob, decision 0015).
   static bool IsCarriedByRow(const JobRow& job) { return job.id < 0; }
+  static bool IsCarriedWebhook(const JobRow& job) { return job.carried_event_id != 0; }
 
   // Deletes a job that has nothing left to do.
   static asio::awaitable<void> Forget(Impl* self, JobRow job) {
-    if (IsCarriedByRow(job)) {  // no row to delete
+    if (IsCarriedByRow(job) && !IsCarriedWebhook(job)) {  // no row to delete
       self->Release(job);
       co_return;
     }
     TxFunction drop = [&job](Tx& tx) -> Result<void> {
+      if (IsCarriedWebhook(job)) {  // its history row stays; it owes nothing any more
+        return tx.MessageEventWebhookDone(job.carried_event_id).map([](bool) {});
+      }
       return tx.JobDelete(job.id).map([](bool) {});
     };
     std::vector<JobRow> none;
@@ -959,14 +1048,28 @@ class Engine::Impl {
       }
     }
     if (verdict == webhooks::Verdict::kDelivered) {
-      self->DeleteDeliveredWebhook(job.id);
+      self->DeleteDeliveredWebhook(job);
       co_return;
     }
-    TxFunction write = [&updated](Tx& tx) -> Result<void> {
-      return tx.JobUpdate(updated).map([](bool) {});
-    };
     std::vector<JobRow> again;
-    if (reschedule) again.push_back(updated);
+    TxFunction write;
+    if (IsCarriedWebhook(job)) {
+      // Its first attempt failed: from now on it is a job row like any other webhook (retries
+      // with their backoff, the dead-letter list, replay), and its history row owes nothing.
+      updated.id = 0;
+      updated.carried_event_id = 0;
+      write = [&updated, &again, reschedule, event_id = job.carried_event_id](Tx& tx) -> Result<void> {
+        again.clear();  // the function may run twice (AsyncStore re-runs a failed batch)
+        HERALD_RETURN_IF_ERROR(tx.MessageEventWebhookDone(event_id).map([](bool) {}));
+        if (reschedule) return InsertJob(tx, updated, again);
+        return tx.JobInsert(updated).map([](int64_t) {});
+      };
+    } else {
+      write = [&updated](Tx& tx) -> Result<void> {
+        return tx.JobUpdate(updated).map([](bool) {});
+      };
+      if (reschedule) again.push_back(updated);
+    }
     co_await Commit(self, std::move(write), &again, std::move(job));
   }
 
@@ -976,8 +1079,10 @@ class Engine::Impl {
   // re-POSTs that webhook after restart — the duplicate bound of decision 0005 (the POSTs in
   // flight plus the deletes not yet committed). The job stays held until its delete commits,
   // so nothing runs it again meanwhile.
-  void DeleteDeliveredWebhook(int64_t id) {
-    delivered_webhooks_.push_back(id);
+  // A webhook carried by its history row (decision 0015) has no job row: clearing the row's
+  // mark is its delete.
+  void DeleteDeliveredWebhook(const JobRow& job) {
+    delivered_webhooks_.push_back(DeliveredWebhook{job.id, job.carried_event_id});
     if (deleting_webhooks_) return;
     deleting_webhooks_ = true;
     in_flight_total_.fetch_add(1);  // Stop() waits for the last batch
@@ -989,10 +1094,16 @@ class Engine::Impl {
 
   static asio::awaitable<void> DeleteDeliveredWebhooks(Impl* self) {
     while (!self->delivered_webhooks_.empty()) {
-      std::vector<int64_t> ids;
+      std::vector<DeliveredWebhook> ids;
       ids.swap(self->delivered_webhooks_);
       TxFunction drop = [&ids](Tx& tx) -> Result<void> {
-        for (int64_t id : ids) HERALD_RETURN_IF_ERROR(tx.JobDelete(id).map([](bool) {}));
+        for (const DeliveredWebhook& d : ids) {
+          if (d.event_id != 0) {
+            HERALD_RETURN_IF_ERROR(tx.MessageEventWebhookDone(d.event_id).map([](bool) {}));
+          } else {
+            HERALD_RETURN_IF_ERROR(tx.JobDelete(d.job_id).map([](bool) {}));
+          }
+        }
         return {};
       };
       if (auto r = co_await self->store_.Write(std::move(drop)); !r) {
@@ -1005,9 +1116,13 @@ class Engine::Impl {
         co_await pause.async_wait(asio::use_awaitable);
         continue;
       }
-      for (int64_t id : ids) {
-        self->known_.erase(id);
-        if (self->reading_) self->finished_during_read_.insert(id);
+      for (const DeliveredWebhook& d : ids) {
+        self->known_.erase(d.job_id);
+        if (d.event_id != 0) {
+          self->carried_webhooks_.fetch_sub(1);
+        } else if (self->reading_) {
+          self->finished_during_read_.insert(d.job_id);
+        }
       }
       self->MaybeRefillSoon();
     }
@@ -1031,16 +1146,27 @@ class Engine::Impl {
     event.error_detail = in.error_detail;
     event.late = decision.late;
     event.at_ms = now;
-    HERALD_RETURN_IF_ERROR(tx.MessageEventInsert(event).map([](int64_t) {}));
+    HERALD_ASSIGN_OR_RETURN(auto workflow, tx.WorkflowGet(m.application_id, m.workflow_id));
+    std::optional<WebhookTask> webhook;
+    if (in.status != "revoked") {
+      webhook = StatusWebhook(m, workflow ? &*workflow : nullptr, app, in, now);
+    }
+    // The history row carries the webhook (decision 0015) while the budget allows; past it,
+    // a job row does.
+    event.webhook_pending = webhook && CanCarryWebhook();
+    HERALD_ASSIGN_OR_RETURN(const int64_t event_id, tx.MessageEventInsert(event));
     if (decision.advance) {
       m.state = in.status;
       m.updated_at_ms = now;
       HERALD_RETURN_IF_ERROR(tx.MessageUpdate(m).map([](bool) {}));
     }
-    HERALD_ASSIGN_OR_RETURN(auto workflow, tx.WorkflowGet(m.application_id, m.workflow_id));
-    if (in.status != "revoked") {
-      HERALD_RETURN_IF_ERROR(EnqueueStatusWebhook(tx, m, workflow ? &*workflow : nullptr, app, in,
-                                                  now, created));
+    if (event.webhook_pending) {
+      created.push_back(CarriedWebhookJob(m, *webhook, event_id, now));
+    } else if (webhook) {
+      HERALD_RETURN_IF_ERROR(InsertJob(
+          tx, NewJob(kWebhook, m.uuid, m.application_id, WebhookPayload(webhook->url, webhook->body),
+                     now, now),
+          created));
     }
     if (!decision.advance || !workflow || workflow->state != "active") return {};
     // Only the current step moves a plan: a receipt for a step that already expired is
@@ -1217,12 +1343,15 @@ class Engine::Impl {
     return x && x->is_string() ? std::string(x->as_string()) : fallback;
   }
 
-  // The status webhook goes to the item's webhook_url, else the application's status URL.
-  Result<void> EnqueueStatusWebhook(Tx& tx, const MessageRow& m, const store::WorkflowRow* workflow,
-                                    const AppKeys& app, const StatusInput& in, int64_t now,
-                                    std::vector<JobRow>& created) {
+  // The status webhook of `in` for message `m` at `now`: it goes to the item's webhook_url,
+  // else the application's status URL; nullopt when there is neither. Built from what the
+  // history row keeps (the status, its error, its time) and what never changes in the message
+  // and its plan, so that a restart builds the same body again (ResumeCarriedWebhooks).
+  std::optional<WebhookTask> StatusWebhook(const MessageRow& m, const store::WorkflowRow* workflow,
+                                           const AppKeys& app, const StatusInput& in,
+                                           int64_t now) const {
     std::optional<std::string> url = m.webhook_url ? m.webhook_url : app.status_url;
-    if (!url || url->empty()) return {};
+    if (!url || url->empty()) return std::nullopt;
     webhooks::StatusEvent e;
     e.message_uuid = m.uuid;
     e.to = m.to;
@@ -1244,10 +1373,7 @@ class Engine::Impl {
       e.workflow_id.reset();  // a dispatch is named by its own _links
     }
     if (m.channel == "sms") e.sms_count_total = SmsSegments(m.payload_json);
-    return InsertJob(tx,
-                     NewJob(kWebhook, m.uuid, m.application_id,
-                            WebhookPayload(*url, webhooks::StatusWebhookBody(e)), now, now),
-                     created);
+    return WebhookTask{std::move(*url), webhooks::StatusWebhookBody(e)};
   }
 
   Result<void> RecordInbound(Tx& tx, const AppKeys& app, const std::string& app_id,
@@ -1616,7 +1742,11 @@ class Engine::Impl {
   // Plans handed over with their first send job (ScheduleSend), by job id (see Carried).
   std::unordered_map<int64_t, Carried> carried_;
   uint64_t plan_ends_ = 0;  // revokes and escalation ends so far (they make Carried stale)
-  std::vector<int64_t> delivered_webhooks_;  // answered 2xx, delete not yet committed
+  struct DeliveredWebhook {
+    int64_t job_id = 0;
+    int64_t event_id = 0;  // carried by this history row (decision 0015); 0: a job row
+  };
+  std::vector<DeliveredWebhook> delivered_webhooks_;  // answered 2xx, delete not yet committed
   bool deleting_webhooks_ = false;           // a batch of those deletes is being committed
   bool reading_ = false;                             // a Refill read is in flight
   std::unordered_set<int64_t> finished_during_read_;
@@ -1627,7 +1757,9 @@ class Engine::Impl {
   int64_t seen_id_ = 0;  // the highest job id looked at by id (jobs of other processes)
   // Sends carried by their message row (decision 0014): held now, and the next id to give.
   std::atomic<int64_t> carried_sends_{0};
-  std::atomic<int64_t> next_carried_id_{-1};
+  std::atomic<int64_t> next_carried_id_{-1};  // for both kinds of carried jobs
+  // Status webhooks carried by their history row (decision 0015), held now.
+  std::atomic<int64_t> carried_webhooks_{0};
   asio::steady_timer rescan_timer_{strand_};
   std::unordered_map<std::string, AppKeys> apps_;
 

@@ -131,3 +131,58 @@ test('accepted messages whose sends hang at kill -9 are sent after the restart, 
     await rx2.close();
   }
 });
+
+// Decision 0015: a status webhook is carried by its history row (message_event.webhook_pending)
+// while the engine holds fewer than engine.max_held_jobs such webhooks; past that budget it is a
+// job row as before. Both kinds survive kill -9 while every POST hangs, are POSTed after the
+// restart, and once delivered leave neither a mark nor a row.
+test('status webhooks pending at kill -9 are POSTed after the restart, carried by the history or by a job row', { timeout: 60_000 }, async () => {
+  const hole = await Receiver.start({ blackHole: true });
+  const MAX_HELD = 8; // the least engine.max_held_jobs takes
+  const COUNT = 10;
+  const engine = { max_held_jobs: MAX_HELD };
+  const h = await Herald.start({ config: fastConfig({ engine }) });
+  const owed = async () => {
+    const [carried] = await h.sql('SELECT count(*) FROM message_event WHERE webhook_pending = 1');
+    const [rows] = await h.sql("SELECT count(*) FROM job WHERE kind = 'webhook'");
+    return { carried: Number(carried), rows: Number(rows) };
+  };
+  try {
+    const a = await h.createApp('carried', { statusUrl: hole.url('/status') });
+    hole.addSecret(a);
+    const uuids = [];
+    for (let i = 0; i < COUNT; i++) { // one after the other: the budget is checked per status
+      uuids.push(assertAccepted(await h.post(basic(a), sms(number()))).message_uuid);
+    }
+    // Each message's `submitted` and (30 ms later) `delivered` are recorded; their webhooks hang
+    // in the black hole or wait behind the one that does.
+    for (let t0 = Date.now(); ; await sleep(100)) {
+      const [n] = await h.sql("SELECT count(*) FROM message_event WHERE status = 'delivered'");
+      if (Number(n) === COUNT) break;
+      assert.ok(Date.now() - t0 < 10_000, `only ${n} of ${COUNT} receipts recorded`);
+    }
+    await hole.waitFor(() => hole.inFlight >= 1, 10_000, 'a held webhook');
+    const before = await owed();
+    assert.ok(before.carried >= MAX_HELD, `at least ${MAX_HELD} carried by their history row: ${JSON.stringify(before)}`);
+    assert.ok(before.rows >= 1, `past the budget, job rows: ${JSON.stringify(before)}`);
+    assert.equal(before.carried + before.rows, 2 * COUNT, `one record per webhook owed: ${JSON.stringify(before)}`);
+    await h.kill9();
+    hole.allBlackHole = false;
+    await h.start(h.lastStart);
+    for (const uuid of uuids) {
+      await hole.waitFor(() => ['submitted', 'delivered'].every((s) => hole.attempts(uuid, s).some((r) => r.answered === 200)),
+        20_000, `${uuid}: both webhooks after the restart`);
+    }
+    hole.assertAllSigned();
+    for (let t0 = Date.now(); ; await sleep(100)) { // the marks are cleared in batches after the POSTs
+      const left = await owed();
+      if (left.carried === 0 && left.rows === 0) break;
+      assert.ok(Date.now() - t0 < 10_000, `still owed after delivery: ${JSON.stringify(left)}`);
+    }
+    const [events] = await h.sql('SELECT count(*) FROM message_event');
+    assert.equal(Number(events), 2 * COUNT, 'the history itself stays');
+  } finally {
+    await h.close();
+    await hole.close();
+  }
+});
